@@ -1,0 +1,1 @@
+"""The course data sets, shipped with the package (see README.md here)."""

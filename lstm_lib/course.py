@@ -1,0 +1,42 @@
+"""Facts about the course itself, each written once: the repository URL (used by the Colab
+cell and the badges), the chapter list, and the Colab first cell every notebook starts with."""
+
+REPO_URL = "https://github.com/lstm-from-scratch/lstm-from-scratch"
+BRANCH = "main"
+
+CHAPTERS = [
+    ("00_start_here", "Start here: using the course in Jupyter and Colab"),
+    ("01_rnn_gradients", "RNNs and their gradients: why they vanish or explode"),
+    ("02_gates", "Gates: sigmoid switches that are learned"),
+    ("03_candidate_cell", "The candidate cell c~: what to write"),
+    ("04_cell_highway", "The cell-state highway: gradients that survive"),
+    ("05_lstm_forward", "The LSTM layer, forward"),
+    ("06_bptt", "Backpropagation through time"),
+    ("07_training", "Training it: optimisers, clipping, truncated BPTT"),
+    ("08_debugging", "Debugging an LSTM"),
+    ("09_gru", "The GRU"),
+    ("10_long_range_memory", "Long-range memory: the adding problem"),
+    ("11_char_language_model", "A character language model"),
+    ("12_against_pytorch", "Against PyTorch"),
+    ("13_making_it_fast", "Making it fast"),
+]
+
+COLAB_CELL = f'''# Runs only in Colab: installs the course package there; does nothing anywhere else.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "lstm_lib @ git+{REPO_URL}"], check=True)'''
+
+
+def colab_url(notebook):
+    """The Colab address of a notebook in the repository, e.g. colab_url('05_lstm_forward')."""
+    repo = REPO_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/notebooks/{notebook}.ipynb"
+
+
+def colab_badge(notebook):
+    """Markdown for the "Open in Colab" badge of a notebook."""
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(notebook)})")

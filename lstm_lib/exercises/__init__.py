@@ -1,0 +1,1 @@
+"""Self-check functions for the exercises, one module per chapter (built on lstm_lib.selfcheck)."""
