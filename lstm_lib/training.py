@@ -107,9 +107,10 @@ def fit(model, loss_fn, optimizer, X, Y, *, epochs=1, batch_size=32, bptt=None, 
                 if bptt is None:
                     model.reset_state()
                 step += 1
-                loss = loss_fn.forward(model.forward(x), y)
-                model.backward(loss_fn.backward())
-                norm = clip_grad_norm(model, clip) if clip else clip_grad_norm(model, math.inf)
+                with np.errstate(over="ignore", invalid="ignore"):  # NaN/inf is checked below
+                    loss = loss_fn.forward(model.forward(x), y)
+                    model.backward(loss_fn.backward())
+                    norm = clip_grad_norm(model, clip if clip else math.inf)
                 if not (math.isfinite(loss) and math.isfinite(norm)):
                     history.diverged = _divergence_message(step, epoch, loss, norm, optimizer, clip)
                     for k, p in model.params.items():

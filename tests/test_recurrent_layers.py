@@ -1,0 +1,145 @@
+"""The fast sequence layers equal the readable step functions; carried state; grads overwrite."""
+import numpy as np
+import pytest
+
+import lstm_lib as L
+from lstm_lib import cells
+
+KINDS = {"RNN": L.RNN, "LSTM": L.LSTM, "GRU": L.GRU}
+
+
+def make(kind, I, H, rng, dtype=np.float64, **kw):
+    lay = KINDS[kind](I, H, dtype=dtype, rng=rng, **kw)
+    for p in lay.params.values():
+        p[...] += (0.3 * rng.standard_normal(p.shape)).astype(dtype)
+    return lay
+
+
+def step_by_step(kind, lay, x, dh):
+    """Forward and backward with the readable cell functions, one step at a time."""
+    p = lay.params
+    B, T, _ = x.shape
+    H = lay.hidden_size
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    hs, caches = [], []
+    for t in range(T):
+        if kind == "RNN":
+            h, cache = cells.rnn_step(x[:, t], h, p["W_x"], p["W_h"], p["b"])
+        elif kind == "LSTM":
+            h, c, cache = cells.lstm_step(x[:, t], h, c, p["W_x"], p["W_h"], p["b"])
+        else:
+            h, cache = cells.gru_step(x[:, t], h, p["W_x"], p["W_h"], p["b"], p["b_hn"])
+        hs.append(h)
+        caches.append(cache)
+    grads = {k: np.zeros_like(v) for k, v in p.items()}
+    dx = np.zeros_like(x)
+    dh_next, dc_next = np.zeros((B, H)), np.zeros((B, H))
+    for t in reversed(range(T)):
+        if kind == "RNN":
+            dx[:, t], dh_next, *g = cells.rnn_step_backward(dh[:, t] + dh_next, caches[t])
+        elif kind == "LSTM":
+            dx[:, t], dh_next, dc_next, *g = cells.lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        else:
+            dx[:, t], dh_next, *g = cells.gru_step_backward(dh[:, t] + dh_next, caches[t])
+        for k, gk in zip(grads, g):
+            grads[k] += gk
+    return np.stack(hs, 1), dx, grads
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("shape", [(3, 6, 4, 5), (1, 1, 1, 1), (2, 5, 1, 3), (1, 4, 2, 1)])
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_layer_equals_step_functions(kind, shape, dtype, tol, rng):
+    B, T, I, H = shape
+    lay = make(kind, I, H, rng, dtype)
+    x, dh = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H))
+    ref = make(kind, I, H, rng, np.float64)
+    for k in ref.params:
+        ref.params[k][...] = lay.params[k]
+    hs_ref, dx_ref, g_ref = step_by_step(kind, ref, x, dh)
+    hs = lay.forward(x)
+    dx = lay.backward(dh)
+    assert hs.dtype == dtype and dx.dtype == dtype
+    np.testing.assert_allclose(hs, hs_ref, atol=tol, rtol=0)
+    np.testing.assert_allclose(dx, dx_ref, atol=tol, rtol=0)
+    for k in g_ref:
+        np.testing.assert_allclose(lay.grads[k], g_ref[k], atol=tol * max(1, np.abs(g_ref[k]).max()), rtol=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_chunks_with_carried_state_equal_whole(kind, rng):
+    lay = make(kind, 2, 4, rng, stateful=True)
+    x = rng.standard_normal((3, 17, 2))
+    whole = lay.forward(x)
+    lay.reset_state()
+    parts = [lay.forward(x[:, s:s + 5]) for s in range(0, 17, 5)]
+    np.testing.assert_allclose(np.concatenate(parts, 1), whole, atol=1e-12)
+    lay.reset_state()
+    np.testing.assert_allclose(lay.forward(x[:, :5]), whole[:, :5], atol=1e-12)
+
+
+def test_not_stateful_starts_from_zero_each_call(rng):
+    lay = make("LSTM", 2, 3, rng)
+    x = rng.standard_normal((2, 4, 2))
+    np.testing.assert_array_equal(lay.forward(x), lay.forward(x))
+
+
+def test_stateful_gradient_stops_at_chunk_edge(rng):
+    """Truncated BPTT: backward of the second chunk equals a fresh run from its initial state."""
+    lay = make("LSTM", 2, 3, rng, stateful=True)
+    x = rng.standard_normal((2, 8, 2))
+    lay.forward(x[:, :4])
+    h, c = lay.state
+    lay.forward(x[:, 4:])
+    dh = rng.standard_normal((2, 4, 3))
+    dx = lay.backward(dh)
+    fresh = make("LSTM", 2, 3, rng)
+    for k in fresh.params:
+        fresh.params[k][...] = lay.params[k]
+    fresh.forward(x[:, 4:], h, c)
+    np.testing.assert_allclose(dx, fresh.backward(dh), atol=1e-12)
+
+
+def test_grads_overwrite_not_accumulate(rng):
+    lay = make("GRU", 2, 3, rng)
+    x, dh = rng.standard_normal((2, 4, 2)), rng.standard_normal((2, 4, 3))
+    lay.forward(x)
+    lay.backward(dh)
+    first = {k: g.copy() for k, g in lay.grads.items()}
+    lay.forward(x)
+    lay.backward(dh)
+    for k in first:
+        np.testing.assert_array_equal(lay.grads[k], first[k])
+
+
+def test_outputs_do_not_alias_between_calls(rng):
+    lay = make("LSTM", 2, 3, rng)
+    a = lay.forward(rng.standard_normal((2, 4, 2)))
+    keep = a.copy()
+    lay.forward(rng.standard_normal((2, 4, 2)))
+    np.testing.assert_array_equal(a, keep)
+
+
+def test_final_gradients_enter_backward(rng):
+    """dh_T/dc_T given to backward equal a loss on the final state."""
+    lay = make("LSTM", 2, 3, rng)
+    x = rng.standard_normal((1, 5, 2))
+    hs = lay.forward(x)
+    dcT = rng.standard_normal((1, 3))
+    dx = lay.backward(np.zeros_like(hs), dc_T=dcT)
+    eps, num = 1e-6, np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        for sgn in (1, -1):
+            xp = x.copy()
+            xp[idx] += sgn * eps
+            lay.forward(xp)
+            num[idx] += sgn * np.sum(lay.state[1] * dcT) / (2 * eps)
+    np.testing.assert_allclose(dx, num, atol=1e-8)
+
+
+def test_readable_initialisation_documented():
+    doc = L.LSTM.__doc__
+    assert "forget_bias" in doc and "orthogonal" in doc and "1/sqrt(H)" in doc
+    lay = L.LSTM(3, 4)
+    W = lay.params["W_h"][:, :4]
+    np.testing.assert_allclose(W.T @ W, np.eye(4), atol=1e-5)
