@@ -1,0 +1,47 @@
+"""The package as a learner installs it: every subpackage and data file is shipped,
+requirements pin exact versions, and pyproject keeps loose lower bounds."""
+import pathlib
+import re
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_every_subpackage_is_listed():
+    found = {"lstm_lib." + ".".join(p.parent.relative_to(ROOT / "lstm_lib").parts)
+             for p in (ROOT / "lstm_lib").rglob("__init__.py") if p.parent != ROOT / "lstm_lib"}
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    assert found | {"lstm_lib", "lstm_lib.data"} <= listed, f"add {found - listed} to pyproject.toml"
+
+
+def test_bundled_data_loads_from_the_package():
+    from lstm_lib.datasets import SERIES, load_series
+    for name in SERIES:
+        labels, values = load_series(name)
+        assert len(labels) == len(values) > 300
+
+
+def test_requirements_pin_exact_versions_and_install_the_package():
+    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
+    lines = [l for l in lines if l]
+    assert "-e ." in lines
+    assert "torch==2.13.0" in lines
+    for line in lines:
+        if line != "-e .":
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.+]*", line), line
+
+
+def test_pyproject_keeps_loose_lower_bounds():
+    deps = PYPROJECT["project"]["dependencies"]
+    assert not any("==" in d or "<" in d for d in deps), deps
+    assert any(d.startswith("ipywidgets>=7.6") for d in deps)
+    assert not any(d.startswith("torch") for d in deps), "torch stays optional"
+
+
+def test_torch_is_imported_lazily():
+    import subprocess
+    import sys
+    code = "import sys, lstm_lib; lstm_lib.LSTM(2, 3); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
