@@ -1,0 +1,135 @@
+"""Chapter 02: gates as soft switches, seen on one LSTM unit fed a single input pulse.
+
+The unit has no recurrent weights (W_h = 0), so each gate is set by its bias alone, except
+that the pulse itself proposes the candidate c~ = tanh(w * x_t) and an optional second input
+can open the output gate later. Everything runs through the library's `cells.lstm_step`.
+"""
+import numpy as np
+
+from .. import cells
+from ..activations import sigmoid
+from . import interact, slider
+
+
+def pulse_traces(forget_bias=2.0, input_bias=0.0, output_bias=0.0, length=40, pulse_at=5,
+                 pulse=1.0, w_candidate=2.0, show_at=None, w_show=12.0):
+    """Run one LSTM unit over `length` steps with input x_t = pulse at step `pulse_at`, else 0.
+
+    Gate pre-activations: i = sigmoid(input_bias), f = sigmoid(forget_bias),
+    o = sigmoid(output_bias + w_show * [t >= show_at]), candidate g = tanh(w_candidate * x_t).
+    Returns a dict of arrays of length `length`: x, c, h, i, f, g, o (c_0 = h_0 = 0).
+    """
+    W_x = np.zeros((2, 4))
+    W_x[0, 2] = w_candidate  # pulse -> candidate
+    W_x[1, 3] = w_show  # "show" signal -> output gate
+    W_h = np.zeros((1, 4))
+    b = np.array([input_bias, forget_bias, 0.0, output_bias], dtype=float)
+    x = np.zeros(length)
+    x[pulse_at] = pulse
+    show = np.zeros(length) if show_at is None else (np.arange(length) >= show_at).astype(float)
+    h, c = np.zeros((1, 1)), np.zeros((1, 1))
+    out = {k: np.empty(length) for k in ("c", "h", "i", "f", "g", "o")}
+    for t in range(length):
+        xt = np.array([[x[t], show[t]]])
+        h, c, cache = cells.lstm_step(xt, h, c, W_x, W_h, b)
+        i, f, g, o = cache[3:7]
+        for key, value in (("c", c), ("h", h), ("i", i), ("f", f), ("g", g), ("o", o)):
+            out[key][t] = value[0, 0]
+    out["x"] = x
+    return out
+
+
+def half_life(f):
+    """Steps until a forget gate f keeps half of the cell: log(0.5) / log(f)."""
+    f = float(f)
+    if f >= 1.0:
+        return float("inf")
+    if f <= 0.0:
+        return 0.0
+    return float(np.log(0.5) / np.log(f))
+
+
+def plot_sigmoid_switch(biases=(-4.0, 0.0, 4.0)):
+    """The sigmoid and where a few biases put a gate."""
+    import matplotlib.pyplot as plt
+
+    z = np.linspace(-8, 8, 321)
+    fig, ax = plt.subplots(figsize=(6, 2.8), dpi=80)
+    ax.plot(z, sigmoid(z), label=r"$\sigma(z) = 1/(1+e^{-z})$")
+    for bz in biases:
+        ax.plot([bz], [sigmoid(bz)], "o")
+        ax.annotate(f"z = {bz:g}: {float(sigmoid(bz)):.3f}", (bz, float(sigmoid(bz))),
+                    textcoords="offset points", xytext=(6, -12 if bz > 0 else 6), fontsize=8)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.axhline(1, color="k", lw=0.5)
+    ax.set_xlabel("pre-activation z")
+    ax.set_ylabel("gate value")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_traces(runs, keys=("c", "h"), title=None):
+    """Traces of c_t and/or h_t for several runs: `runs` is a list of (label, traces)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 2.8), dpi=80, squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, tr in runs:
+            ax.plot(tr[key], marker=".", ms=3, label=label)
+        pulse_at = int(np.argmax(runs[0][1]["x"]))
+        ax.axvline(pulse_at, color="gray", ls=":", lw=1)
+        ax.set_xlabel("step t (dotted: the input pulse)")
+        ax.set_ylabel(f"${key}_t$")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pulse(forget_bias=2.0, input_bias=0.0, output_bias=0.0, length=40):
+    """The widget's figure: c_t and h_t (top) and the gate values (bottom) for an input pulse."""
+    import matplotlib.pyplot as plt
+
+    tr = pulse_traces(forget_bias, input_bias, output_bias, length)
+    t = np.arange(length)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.0), dpi=80, sharex=True)
+    top.plot(t, tr["c"], marker=".", label="cell $c_t$")
+    top.plot(t, tr["h"], marker=".", label="output $h_t = o_t \\tanh(c_t)$")
+    top.set_ylim(-0.05, 1.05)
+    top.set_ylabel("value")
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    bottom.bar(t, tr["x"], color="lightgray", label="input pulse $x_t$")
+    bottom.plot(t, tr["i"], lw=2.5, label=f"input gate i = {tr['i'][0]:.3f}")
+    bottom.plot(t, tr["f"], label=f"forget gate f = {tr['f'][0]:.3f}")
+    bottom.plot(t, tr["o"], ls="--", label=f"output gate o = {tr['o'][0]:.3f}")
+    bottom.set_ylim(-0.05, 1.05)
+    bottom.set_xlabel("step t")
+    bottom.set_ylabel("gate")
+    bottom.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def summary_pulse(forget_bias=2.0, input_bias=0.0, output_bias=0.0, length=40):
+    """The widget's readout: what is written, how much is left 20 steps later, what h shows."""
+    tr = pulse_traces(forget_bias, input_bias, output_bias, length)
+    p = int(np.argmax(tr["x"]))
+    later = min(p + 20, length - 1)
+    f = tr["f"][0]
+    return (f"i = {tr['i'][0]:.3f} writes <b>{tr['c'][p]:.3f}</b> into the cell at step {p}; "
+            f"with f = {f:.3f} (half-life {half_life(f):.1f} steps) <b>{tr['c'][later]:.3f}</b> "
+            f"is left at step {later}; o = {tr['o'][0]:.3f} shows h = {tr['h'][p]:.3f} at the pulse")
+
+
+def gate_widget(forget_bias=2.0, input_bias=0.0, output_bias=0.0):
+    """Sliders: the three gate biases -> traces of c_t and h_t for an input pulse."""
+    return interact(plot_pulse, summary_pulse,
+                    forget_bias=slider("forget-gate bias", -4.0, 8.0, 0.5, forget_bias),
+                    input_bias=slider("input-gate bias", -6.0, 6.0, 0.5, input_bias),
+                    output_bias=slider("output-gate bias", -6.0, 6.0, 0.5, output_bias))
