@@ -174,7 +174,7 @@ class NoStepSGD(SGD):
     inside `params` is never changed, so the weights never move. (`p -= lr * g` is right.)"""
 
     def _update(self, key, p, g):
-        p = p - self.lr * g  # noqa: F841 - the bug: a new local array, params untouched
+        p = p - self.lr * g  # the bug: a new local array; the one in params is untouched
 
 
 BROKEN_LAYERS = {

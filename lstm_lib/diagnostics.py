@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
 # --- shape assertions ----------------------------------------------------------------------
 
 def assert_shape(arr, expected, name="array"):
@@ -34,6 +33,7 @@ class ShapeReport:
 
     checked: list = field(default_factory=list)
     problem: str = None
+    warning: str = None
 
     @property
     def passed(self):
@@ -41,6 +41,8 @@ class ShapeReport:
 
     def __str__(self):
         head = "shape check passed" if self.passed else f"shape check FAILED: {self.problem}"
+        if self.warning:
+            head += f"\n  warning: {self.warning}"
         return head + "".join(f"\n  ok  {c}" for c in self.checked)
 
     __repr__ = __str__
@@ -57,8 +59,8 @@ def shape_check(make_layer, batch=2, time=3, input_size=5, hidden_size=4, seed=0
     sizes = [batch, time, input_size, hidden_size]
     report = ShapeReport()
     if len(set(sizes)) < len(sizes):
-        report.checked.append(f"warning: sizes {sizes} are not all different; a transposed "
-                              f"matrix may pass unnoticed")
+        report.warning = (f"sizes (batch, time, input, hidden) = {tuple(sizes)} are not all "
+                          f"different: a transposed matrix may pass unnoticed")
     rng = np.random.default_rng(seed)
     B, T, I, H = sizes
     layer = make_layer(I, H)
@@ -95,13 +97,15 @@ def snapshot(model):
 
 
 def update_ratios(model, before):
-    """||p_after - p_before|| / ||p_before|| for each parameter (the norm of p_before is
-    floored at 1e-12 so a parameter that starts at zero, like a bias, gives a finite ratio)."""
+    """||p_after - p_before|| / ||p_before|| for each parameter. A parameter that started at
+    exactly zero (a fresh bias) has no scale to compare with: its ratio is inf if it moved
+    and 0 if it did not."""
     out = {}
     for k, p in model.params.items():
         p0 = np.asarray(before[k], np.float64)
-        delta = np.linalg.norm(np.asarray(p, np.float64) - p0)
-        out[k] = float(delta / max(np.linalg.norm(p0), 1e-12))
+        delta = float(np.linalg.norm(np.asarray(p, np.float64) - p0))
+        norm = float(np.linalg.norm(p0))
+        out[k] = delta / norm if norm > 0 else (np.inf if delta > 0 else 0.0)
     return out
 
 
@@ -117,6 +121,8 @@ class UpdateRatioReport:
         r = self.ratios[name]
         if r == 0.0:
             return "NEVER MOVED"
+        if r == np.inf:
+            return "ok (moved from zero)"
         if r < self.low:
             return "too small"
         if r > self.high:
@@ -125,14 +131,15 @@ class UpdateRatioReport:
 
     @property
     def flagged(self):
-        return [k for k in self.ratios if self.verdict(k) != "ok"]
+        return [k for k in self.ratios if not self.verdict(k).startswith("ok")]
 
     @property
     def passed(self):
         return not self.flagged
 
     def __str__(self):
-        lines = [f"  {k:<10} {v:.1e}  {self.verdict(k)}" for k, v in self.ratios.items()]
+        lines = [f"  {k:<10} {v:7.1e}  {self.verdict(k)}" if np.isfinite(v) else
+                 f"  {k:<10} {'-':>7}  {self.verdict(k)}" for k, v in self.ratios.items()]
         if self.passed:
             head = f"update ratios passed (every parameter between {self.low:g} and {self.high:g})"
         elif all(self.ratios[k] == 0.0 for k in self.ratios):
@@ -248,16 +255,19 @@ def repeatability_check(layer, x, seed=0):
 
 def stored_activations(layer, x):
     """How many numbers a fresh copy of the recurrent `layer` keeps after forward(x) for its
-    backward pass: the arrays it caches (inputs, states, gate values), counted element by
-    element. Grows linearly with the window length."""
+    backward pass: the per-time-step arrays it caches (inputs, states, gate values), counted
+    element by element; scratch space reused at every step is not counted. Grows linearly
+    with the window length."""
     layer = copy.deepcopy(layer)
     layer.reset_state()
     if hasattr(layer, "_buffers"):
         layer._buffers = {}
     layer.forward(x)
+    T = np.shape(x)[1]
     total = 0
     for arr in getattr(layer, "_buffers", {}).values():
-        total += arr.size
+        if arr.ndim == 3 and arr.shape[0] in (T, T + 1):  # per-step arrays, not scratch space
+            total += arr.size
     cache = getattr(layer, "_cache", None)
     stack = [cache]
     while stack:

@@ -1,0 +1,90 @@
+"""Self-checks for chapter 05 (the LSTM layer, forward)."""
+import numpy as np
+
+from ..activations import sigmoid
+from ..cells import lstm_step
+from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
+
+
+def _case(seed=5, B=3, I=2, H=4):
+    """Random inputs with all sizes different, so any mixed-up axis shows as a shape error."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H)),
+            rng.standard_normal((I, 4 * H)), rng.standard_normal((H, 4 * H)) * 0.5,
+            rng.standard_normal(4 * H))
+
+
+def _step_with(x, h, c, W_x, W_h, b, order="ifgo", g_act=np.tanh, use_o=True, use_tanh_c=True):
+    H = h.shape[1]
+    z = x @ W_x + h @ W_h + b
+    blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
+    i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
+    g = g_act(blocks["g"])
+    c_new = f * c + i * g
+    tc = np.tanh(c_new) if use_tanh_c else c_new
+    return (o * tc if use_o else tc), c_new
+
+
+@self_check("your LSTM step computes the same h and c as lstm_lib.cells.lstm_step.")
+def check_lstm_step(step):
+    """`step(x, h_prev, c_prev, W_x, W_h, b)` must return (h, c) (more return values are
+    ignored), with fused weights in PyTorch's gate order i, f, g, o."""
+    args = _case()
+    try:
+        result = step(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
+        raise Mistake(f"your function raised {type(exc).__name__}: {exc}. Shapes: x (3, 2), "
+                      f"h_prev and c_prev (3, 4), W_x (2, 16), W_h (4, 16), b (16,)")
+    if not isinstance(result, (tuple, list)) or len(result) < 2:
+        raise Mistake("return h and c, as `return h, c`")
+    h, c = expect_array(result[0], "h"), expect_array(result[1], "c")
+    expect_shape(h, (3, 4), "h")
+    expect_shape(c, (3, 4), "c")
+    expect_finite(h, "h")
+    h_ref, c_ref, _ = lstm_step(*args)
+    if np.allclose(h, h_ref, atol=1e-6) and np.allclose(c, c_ref, atol=1e-6):
+        return
+    known = [
+        ({"order": "ifog"}, ("the gate blocks are in the order i, f, o, g; PyTorch's order is "
+                             "i, f, g, o (the candidate g is the third block)")),
+        ({"order": "fiog"}, "the gate blocks are in the order f, i, o, g; use i, f, g, o"),
+        ({"order": "iofg"}, "the gate blocks are in the wrong order; use i, f, g, o"),
+        ({"g_act": sigmoid}, ("the candidate g uses a sigmoid; it needs tanh, so it can be "
+                              "negative and remove from the cell")),
+        ({"use_o": False}, "h is tanh(c) without the output gate: h = o * tanh(c)"),
+        ({"use_tanh_c": False}, "h is o * c; squash the cell first: h = o * tanh(c)"),
+    ]
+    for kwargs, message in known:
+        h_bad, c_bad = _step_with(*args, **kwargs)
+        if np.allclose(h, h_bad, atol=1e-6) and np.allclose(c, c_bad, atol=1e-6):
+            raise Mistake(message)
+    if np.allclose(h, h_ref, atol=1e-6):
+        raise Mistake("h is right but c is not: c = f * c_prev + i * g")
+    if np.allclose(c, c_ref, atol=1e-6):
+        raise Mistake("c is right but h is not: h = o * tanh(c)")
+    raise Mistake(f"h is off by up to {np.max(np.abs(h - h_ref)):.3g}: compare each gate with "
+                  f"z = x @ W_x + h_prev @ W_h + b, blocks i, f, g, o of width H")
+
+
+@self_check("4H(I + H + 1) = 4 * 32 * (10 + 32 + 1) = 5504 parameters.")
+def check_param_count(answer):
+    """Number of parameters of lstm_lib.LSTM(input_size=10, hidden_size=32)."""
+    try:
+        n = int(answer)
+    except (TypeError, ValueError):
+        raise Mistake(f"answer should be a whole number, got {answer!r}")
+    I, H = 10, 32
+    right = 4 * H * (I + H + 1)
+    if n == right:
+        return
+    wrong = {
+        4 * H * (I + H + 2): "that is torch.nn.LSTM's count, which stores two bias vectors "
+                             "(bias_ih and bias_hh) that always add up; lstm_lib keeps one b",
+        H * (I + H + 1): "that is one gate; the LSTM has four (i, f, g, o), each with its own "
+                         "weights: multiply by 4",
+        4 * H * (I + H): "you left out the bias b, 4H numbers",
+        3 * H * (I + H + 1): "that is three gates; count the candidate g as well: four blocks",
+    }
+    raise Mistake(wrong.get(n, f"{n} is not it: count W_x (I, 4H), W_h (H, 4H) and b (4H,)"))
