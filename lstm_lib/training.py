@@ -137,11 +137,11 @@ def fit(model, loss_fn, optimizer, X, Y, *, epochs=1, batch_size=32, bptt=None, 
             r.stateful = s
         model.reset_state()
     if history.diverged:
+        if on_divergence == "raise":
+            raise TrainingDiverged(history.diverged)
         bar.close(history.diverged)
         if not progress:
             print(history.diverged)
-        if on_divergence == "raise":
-            raise TrainingDiverged(history.diverged)
     else:
         bar.close(text)
     return history

@@ -79,6 +79,7 @@ def test_divergence_stops_cleanly_and_keeps_last_good_params(capsys):
     with pytest.raises(L.TrainingDiverged, match="clip gradients harder"):
         L.fit(m, L.MSELoss(), L.SGD(m, lr=1e15), X, Y, epochs=5, clip=1e6, progress=False,
               on_divergence="raise")
+    assert capsys.readouterr().out == ""  # raised, not also printed
 
 
 def test_same_seed_same_result():

@@ -1,0 +1,200 @@
+"""Command line of lstm_lib: `python -m lstm_lib compare [options]` (see --help)."""
+import argparse
+import json
+import os
+import sys
+import time
+
+DESCRIPTION = """\
+The chapter-12 training race, headless. One-step-ahead forecasting on a real series: a naive
+last-value baseline, a linear autoregressive baseline (least squares), the lstm_lib LSTM (with
+its own initialisation and with PyTorch's), and PyTorch's LSTM, GRU, RNN and a 1-D CNN, all
+neural models trained with the same recipe (Adam, mean squared error, the same minibatches).
+Prints a Markdown table of the test MSE on the held-out final stretch (scaled, and in the
+series' units), mean ± std over seeds, with training times; writes predictions.png
+(matplotlib), predictions.html (plotly) and results.json into --out."""
+
+EPILOG = """\
+examples:
+  python -m lstm_lib compare
+  python -m lstm_lib compare --series sunspots --no-difference --window 12
+  python -m lstm_lib compare --csv my.csv --column sales --date-column month --interpolate
+
+exit status: 0 on success, 2 for bad input (the message says what is wrong; no traceback)."""
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def build_parser():
+    from .compare import MODELS, Recipe
+    from .datasets import SERIES
+
+    r = Recipe()
+    ap = argparse.ArgumentParser(prog="python -m lstm_lib", description="lstm_lib command line.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    c = sub.add_parser("compare", help="the chapter-12 training race (see compare --help)",
+                       description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    data = c.add_argument_group("data")
+    data.add_argument("--series", default="co2_monthly", choices=sorted(SERIES),
+                      help="bundled series to use when no --csv is given (default: co2_monthly, "
+                           "monthly Mauna Loa CO2 1958-2001; co2_weekly has gaps: add --interpolate)")
+    data.add_argument("--csv", metavar="FILE", help="a CSV file with a header row to read the series from")
+    data.add_argument("--column", metavar="NAME", help="the numeric column of --csv to forecast (required with --csv)")
+    data.add_argument("--date-column", metavar="NAME",
+                      help="column of --csv with dates or times for the plots and messages "
+                           "(optional; default: the first column if it is not --column, else row numbers)")
+    data.add_argument("--interpolate", action="store_true",
+                      help="fill missing values (empty cells, NaN, NA) by linear interpolation "
+                           "between their neighbours instead of stopping with a report of the gaps")
+    prep = c.add_argument_group("split, scaling, window")
+    prep.add_argument("--window", type=positive_int, default=24,
+                      help="past values the models see to predict the next one (default: 24)")
+    prep.add_argument("--test-fraction", type=positive_float, default=0.2, metavar="F",
+                      help="the final fraction of the series held out as the test stretch (default: 0.2)")
+    prep.add_argument("--no-difference", dest="difference", action="store_false",
+                      help="model the values themselves instead of the changes v[t] - v[t-1] "
+                           "(the default models changes, so a trend cannot carry the test stretch "
+                           "outside the range seen in training)")
+    train = c.add_argument_group("training")
+    train.add_argument("--models", default=",".join(MODELS), metavar="LIST",
+                       help="comma-separated models to run, from: " + ", ".join(MODELS) +
+                            " (default: all)")
+    train.add_argument("--seeds", type=positive_int, default=3,
+                       help="number of seeds (0, 1, ...) per neural model; the table shows mean ± std (default: 3)")
+    train.add_argument("--epochs", type=positive_int, default=r.epochs,
+                       help=f"training epochs of each neural model (default: {r.epochs})")
+    train.add_argument("--hidden", type=positive_int, default=r.hidden,
+                       help=f"hidden size of the recurrent models; the CNN has hidden/2 channels "
+                            f"(default: {r.hidden})")
+    train.add_argument("--lr", type=positive_float, default=r.lr,
+                       help=f"Adam learning rate (default: {r.lr:g})")
+    train.add_argument("--batch-size", type=positive_int, default=r.batch_size,
+                       help=f"minibatch size (default: {r.batch_size})")
+    train.add_argument("--threads", type=positive_int, default=1,
+                       help="CPU threads for PyTorch and for NumPy's BLAS (default: 1, the fastest "
+                            "for models this small)")
+    out = c.add_argument_group("output")
+    out.add_argument("--out", default=os.path.join("out", "compare"), metavar="DIR",
+                     help="folder for predictions.png, predictions.html and results.json "
+                          "(default: out/compare)")
+    out.add_argument("--plotlyjs", choices=["inline", "cdn"], default="inline",
+                     help="inline: predictions.html embeds plotly.js (about 5 MB, works offline; "
+                          "the default); cdn: a small file that loads plotly.js from the internet")
+    out.add_argument("--no-plots", action="store_true", help="do not write the plots")
+    out.add_argument("--quiet", action="store_true", help="no progress lines (they go to stderr)")
+    out.add_argument("--debug", action="store_true",
+                     help="show the Python traceback if something unexpected fails")
+    return ap
+
+
+def set_threads(n, torch_too=True):
+    """Limit NumPy's BLAS (and PyTorch, if torch_too) to n threads (tiny matrices run fastest
+    on one)."""
+    limiter = None
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=n, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl is in requirements.txt
+        pass
+    if torch_too:
+        try:
+            import torch
+
+            torch.set_num_threads(n)
+        except ImportError:
+            pass
+    return limiter
+
+
+def compare(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import compare as C
+
+    def log(text):
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in C.MODELS]
+    if not models or unknown:
+        raise C.InputError(f"unknown model(s) {', '.join(unknown) or '(none given)'} in --models; "
+                           f"choose from {', '.join(C.MODELS)}")
+    if args.csv is None and (args.column or args.date_column):
+        raise C.InputError("--column and --date-column need --csv FILE")
+    if args.csv is not None:
+        if not args.column:
+            raise C.InputError("--csv needs --column NAME: the numeric column to forecast")
+        series = C.read_csv_series(args.csv, args.column, args.date_column)
+    else:
+        series = C.load_bundled(args.series)
+    series = C.handle_gaps(series, interpolate=args.interpolate)
+    for note in series.notes:
+        log(f"note: {note}")
+    data = C.prepare(series, window=args.window, test_fraction=args.test_fraction,
+                     difference=args.difference)
+    set_threads(args.threads, torch_too=any(m not in C.BASELINES and m != "lstm_lib" for m in models))
+    recipe = C.Recipe(hidden=args.hidden, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs)
+    log(data.describe())
+    race = C.run_race(data, models=models, seeds=list(range(args.seeds)), recipe=recipe, log=log)
+    print(f"Series {series.name}, window {data.window}, test stretch: the last {data.n_test} "
+          f"values ({series.labels[data.n_train_values]} to {series.labels[-1]}); models see "
+          f"{'changes' if data.difference else 'values'} scaled with the training part's mean and std; "
+          f"{recipe.epochs} epoch{'s' * (recipe.epochs != 1)} of Adam (lr {recipe.lr:g}, batch {recipe.batch_size}), "
+          f"hidden {recipe.hidden}.\n")
+    print(C.results_table(race))
+    if not args.no_plots:
+        png, html = C.write_plots(race, args.out, plotlyjs=args.plotlyjs)
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump(C.results_dict(race), f, indent=1)
+        print(f"\nwrote {png}, {html} (plotly.js {args.plotlyjs}) and "
+              f"{os.path.join(args.out, 'results.json')}")
+    log(f"finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from .compare import InputError
+
+    try:
+        return compare(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an unexpected failure: say what, without a traceback unless asked
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug to see "
+              f"where)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
