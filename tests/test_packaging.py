@@ -45,3 +45,13 @@ def test_torch_is_imported_lazily():
     code = "import sys, lstm_lib; lstm_lib.LSTM(2, 3); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_readme_maps_every_chapter_with_its_colab_link():
+    from lstm_lib.course import CHAPTERS, colab_url
+    readme = (ROOT / "README.md").read_text()
+    for name, _ in CHAPTERS:
+        assert colab_url(name) in readme, f"README lacks the Colab link of {name}"
+        assert f"(notebooks/{name}.ipynb)" in readme
+    on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert on_disk == {name for name, _ in CHAPTERS}, "notebooks/ and lstm_lib.course.CHAPTERS differ"
