@@ -14,7 +14,6 @@ import numpy as np
 
 from .activations import sigmoid, sigmoid_grad, tanh_grad
 
-
 # --- vanilla RNN -------------------------------------------------------------------------
 
 def rnn_step(x, h_prev, W_x, W_h, b):

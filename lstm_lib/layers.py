@@ -59,11 +59,11 @@ class Embedding(Layer):
         return self.params["W"][ids]  # (..., dim)
 
     def backward(self, dout):
+        """Fills grads["W"] (rows of repeated ids add up); ids have no gradient, so returns None."""
         ids = self._need_cache()
         dW = self.grads["W"]
         dW[...] = 0
         np.add.at(dW, ids.reshape(-1), np.asarray(dout, self.dtype).reshape(-1, self.dim))
-        return None
 
 
 class Dropout(Layer):

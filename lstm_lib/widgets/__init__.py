@@ -11,8 +11,8 @@ def slider(description, min, max, step, value, integer=False, fmt=None):
     import ipywidgets as w
 
     cls = w.IntSlider if integer else w.FloatSlider
-    kwargs = dict(description=description, min=min, max=max, step=step, value=value,
-                  continuous_update=False, style={"description_width": "initial"})
+    kwargs = {"description": description, "min": min, "max": max, "step": step, "value": value,
+                  "continuous_update": False, "style": {"description_width": "initial"}}
     if fmt:
         kwargs["readout_format"] = fmt
     return cls(**kwargs)
