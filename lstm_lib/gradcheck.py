@@ -45,7 +45,7 @@ def relative_error(analytic, numeric):
     return float(np.max(np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)))
 
 
-def numerical_gradient(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=1e-5):
     """dF/dx by central differences, one element at a time; x is changed and restored."""
     grad = np.zeros_like(x, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index"])
@@ -61,7 +61,7 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
-def gradient_check(layer, x, *, tol=1e-6, eps=1e-6, seed=0, check_input=True, **forward_kwargs):
+def gradient_check(layer, x, *, tol=1e-6, eps=1e-5, seed=0, check_input=True, **forward_kwargs):
     """Check `layer.backward` against central differences, in float64.
 
     The scalar checked is L = sum(forward(x) * R) with a fixed random R, so backward(R) must
@@ -94,7 +94,7 @@ def gradient_check(layer, x, *, tol=1e-6, eps=1e-6, seed=0, check_input=True, **
     return report
 
 
-def loss_gradient_check(loss_fn, pred, target, *, tol=1e-6, eps=1e-6):
+def loss_gradient_check(loss_fn, pred, target, *, tol=1e-6, eps=1e-5):
     """Check a loss's backward() (gradient w.r.t. pred) against central differences."""
     pred = np.array(pred, dtype=np.float64)
     loss_fn.forward(pred, target)
