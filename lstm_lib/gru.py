@@ -44,21 +44,21 @@ class GRU(RecurrentLayer):
         HN = self._buffer("HN", (T, B, H))  # h W_hn + b_hn, needed by backward
         gh = self._buffer("gh", (B, 3 * H))
         tmp = self._buffer("tmp", (B, H))
-        for t in range(T):
-            a = A[t]
-            rz, n = a[:, :2 * H], a[:, 2 * H:]
-            np.matmul(Hs[t], W_hs, out=gh)
-            rz += gh[:, :2 * H]
+        gh_rz, gh_n = gh[:, :2 * H], gh[:, 2 * H:]
+        steps = zip(Hs[:-1], Hs[1:], HN, A[..., :2 * H], A[..., :H], A[..., H:2 * H], A[..., 2 * H:])
+        for h_prev, h, hn, rz, r, z, n in steps:  # per-step views, no Python indexing
+            np.matmul(h_prev, W_hs, out=gh)
+            rz += gh_rz
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5  # r, z = sigmoid(...)
-            np.add(gh[:, 2 * H:], b_hn, out=HN[t])
-            np.multiply(rz[:, :H], HN[t], out=tmp)
+            np.add(gh_n, b_hn, out=hn)
+            np.multiply(r, hn, out=tmp)
             n += tmp
             np.tanh(n, out=n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
-            np.subtract(Hs[t], n, out=tmp)
-            tmp *= rz[:, H:]
-            np.add(n, tmp, out=Hs[t + 1])  # h = n + z * (h_prev - n)
+            np.subtract(h_prev, n, out=tmp)
+            tmp *= z
+            np.add(n, tmp, out=h)  # h = n + z * (h_prev - n)
         return Hs, [Hs[T]]
 
     def _backward_tm(self, dH, dfinal):
@@ -71,21 +71,22 @@ class GRU(RecurrentLayer):
         np.subtract(1, D[..., 2 * H:], out=D[..., 2 * H:])  # tanh' for n
         dGx = self._buffer("dGx", A.shape)  # (T, B, 3H) input-side pre-activations
         dGh = self._buffer("dGh", A.shape)  # (T, B, 3H) hidden-side pre-activations
-        W_hT = self.params["W_h"].T
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        # multiplies faster in the loop than the transposed view
         dh_next = dfinal[0].copy()
         direct = self._buffer("direct", (B, H))
-        for t in range(T - 1, -1, -1):
-            a, dx, dh = A[t], dGx[t], dGh[t]
-            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            dh_next += dH[t]  # total gradient at h_t
-            np.subtract(Hs[t], n, out=direct)
+        steps = zip(dH[::-1], dGx[::-1], dGh[::-1], D[::-1], Hs[-2::-1], A[::-1, :, :H],
+                    A[::-1, :, H:2 * H], A[::-1, :, 2 * H:], HN[::-1])
+        for dh_out, dx, dh, dlocal, h_prev, r, z, n, hn in steps:  # last step first
+            dh_next += dh_out  # total gradient at h_t
+            np.subtract(h_prev, n, out=direct)
             np.multiply(dh_next, direct, out=dx[:, H:2 * H])  # dz
             np.multiply(dh_next, z, out=direct)  # the part that skips the cell: dh * z
             np.subtract(dh_next, direct, out=dx[:, 2 * H:])  # dn = dh * (1 - z)
-            dx[:, 2 * H:] *= D[t, :, 2 * H:]  # through tanh
-            np.multiply(dx[:, 2 * H:], HN[t], out=dx[:, :H])  # dr
+            dx[:, 2 * H:] *= dlocal[:, 2 * H:]  # through tanh
+            np.multiply(dx[:, 2 * H:], hn, out=dx[:, :H])  # dr
             np.multiply(dx[:, 2 * H:], r, out=dh[:, 2 * H:])  # d(h W_hn + b_hn)
-            dx[:, :2 * H] *= D[t, :, :2 * H]  # through the sigmoids
+            dx[:, :2 * H] *= dlocal[:, :2 * H]  # through the sigmoids
             dh[:, :2 * H] = dx[:, :2 * H]
             np.matmul(dh, W_hT, out=dh_next)
             dh_next += direct  # dh_{t-1}

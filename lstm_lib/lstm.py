@@ -58,49 +58,51 @@ class LSTM(RecurrentLayer):
         TC = self._buffer("TC", (T, B, H))  # tanh(c_t)
         gh = self._buffer("gh", (B, 4 * H))
         ig = self._buffer("ig", (B, H))
-        for t in range(T):
-            a = A[t]  # (B, 4H)
-            np.matmul(Hs[t], W_hs, out=gh)
+        # zip hands out the per-step views (slices of the buffers) without Python indexing
+        steps = zip(A, Hs[:-1], Hs[1:], Cs[:-1], Cs[1:], TC, A[..., :H], A[..., H:2 * H],
+                    A[..., 2 * H:3 * H], A[..., 3 * H:])
+        for a, h_prev, h, c_prev, c, tc, i, f, g, o in steps:
+            np.matmul(h_prev, W_hs, out=gh)
             a += gh
             np.tanh(a, out=a)
             a *= s
             a += m  # now the gate values i, f, g, o
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            np.multiply(f, Cs[t], out=Cs[t + 1])
+            np.multiply(f, c_prev, out=c)
             np.multiply(i, g, out=ig)
-            Cs[t + 1] += ig  # c_t = f * c_{t-1} + i * g
-            np.tanh(Cs[t + 1], out=TC[t])
-            np.multiply(o, TC[t], out=Hs[t + 1])  # h_t = o * tanh(c_t)
+            c += ig  # c_t = f * c_{t-1} + i * g
+            np.tanh(c, out=tc)
+            np.multiply(o, tc, out=h)  # h_t = o * tanh(c_t)
         return Hs, [Hs[T], Cs[T]]
 
     def _backward_tm(self, dH, dfinal):
-        T, B, H = dH.shape
+        _, B, H = dH.shape
         A, Cs, TC = self._buffers["Z"], self._buffers["C"], self._buffers["TC"]
-        # Local derivatives of every gate at every step, in three vectorised passes:
         D = self._buffer("D", A.shape)  # (T, B, 4H)
         np.subtract(1, A, out=D)
         D *= A  # sigmoid' = a (1 - a)
         np.multiply(A[..., 2 * H:3 * H], A[..., 2 * H:3 * H], out=D[..., 2 * H:3 * H])
         np.subtract(1, D[..., 2 * H:3 * H], out=D[..., 2 * H:3 * H])  # tanh' = 1 - g^2
-        DTC = self._buffer("DTC", TC.shape)
-        np.multiply(TC, TC, out=DTC)
-        np.subtract(1, DTC, out=DTC)  # 1 - tanh(c)^2
+        P = self._buffer("P", TC.shape)  # o * tanh'(c): how h_t passes gradient to c_t
+        np.multiply(TC, TC, out=P)
+        np.subtract(1, P, out=P)
+        P *= A[..., 3 * H:]
         dG = self._buffer("dG", A.shape)  # (T, B, 4H) gradient w.r.t. pre-activations
-        W_hT = self.params["W_h"].T
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        # multiplies faster in the loop than the transposed view
         dh_next, dc_next = dfinal[0].copy(), dfinal[1].copy()
         dc = self._buffer("dc", (B, H))
-        for t in range(T - 1, -1, -1):
-            a, d = A[t], dG[t]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            dh_next += dH[t]  # total gradient at h_t
-            np.multiply(dh_next, TC[t], out=d[:, 3 * H:])  # do
-            np.multiply(dh_next, o, out=dc)
-            dc *= DTC[t]
+        steps = zip(dH[::-1], dG[::-1], D[::-1], P[::-1], TC[::-1], Cs[-2::-1], A[::-1, :, :H],
+                    A[::-1, :, H:2 * H], A[::-1, :, 2 * H:3 * H], dG[::-1, :, :H],
+                    dG[::-1, :, H:2 * H], dG[::-1, :, 2 * H:3 * H], dG[::-1, :, 3 * H:])
+        for dh_out, d, dlocal, p, tc, c_prev, i, f, g, di, df, dg, do in steps:
+            dh_next += dh_out  # total gradient at h_t
+            np.multiply(dh_next, tc, out=do)
+            np.multiply(dh_next, p, out=dc)
             dc += dc_next  # dc_t: through h_t and along the highway from c_{t+1}
-            np.multiply(dc, g, out=d[:, :H])  # di
-            np.multiply(dc, Cs[t], out=d[:, H:2 * H])  # df
-            np.multiply(dc, i, out=d[:, 2 * H:3 * H])  # dg
+            np.multiply(dc, g, out=di)
+            np.multiply(dc, c_prev, out=df)
+            np.multiply(dc, i, out=dg)
             np.multiply(dc, f, out=dc_next)  # dc_{t-1}: only a multiply by f
-            d *= D[t]  # through the gate nonlinearities
+            d *= dlocal  # through the gate nonlinearities
             np.matmul(d, W_hT, out=dh_next)  # dh_{t-1}
         return dG, dG, [dh_next, dc_next]

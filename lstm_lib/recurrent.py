@@ -103,13 +103,16 @@ class RecurrentLayer(Layer):
             raise ValueError(f"x must have at least one batch row and one time step, "
                              f"got shape {tuple(x.shape)}")
         states = self._initial_state(given, B)
-        X = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
+        X = x.transpose(1, 0, 2).copy()  # (T, B, I), a copy even when B == 1 (then the
+        # transpose is already contiguous and would be a view of the caller's array)
         Hs, final = self._forward_tm(X, states)  # Hs: (T+1, B, H), Hs[0] is h0
         self.state = tuple(s.copy() for s in final)
         if self.stateful:
             self._carry = self.state
         self._cache = (X, B, T)
-        return np.ascontiguousarray(Hs[1:].transpose(1, 0, 2))  # (B, T, H)
+        # a fresh array: with B == 1 the transpose is contiguous, and ascontiguousarray would
+        # hand out a view of the buffer that the next call overwrites
+        return Hs[1:].transpose(1, 0, 2).copy()  # (B, T, H)
 
     def _backward(self, dh, dfinal):
         X, B, T = self._need_cache()

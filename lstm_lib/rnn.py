@@ -26,10 +26,10 @@ class RNN(RecurrentLayer):
         Z = self._input_projection(X)  # (T, B, H)
         Hs = self._state_buffer("H", T, B, states[0])  # (T+1, B, H)
         W_h = self.params["W_h"]
-        for t in range(T):
-            np.matmul(Hs[t], W_h, out=Hs[t + 1])
-            Hs[t + 1] += Z[t]
-            np.tanh(Hs[t + 1], out=Hs[t + 1])
+        for h_prev, h, z in zip(Hs[:-1], Hs[1:], Z):  # per-step views, no Python indexing
+            np.matmul(h_prev, W_h, out=h)
+            h += z
+            np.tanh(h, out=h)
         return Hs, [Hs[T]]
 
     def _backward_tm(self, dH, dfinal):
@@ -38,10 +38,11 @@ class RNN(RecurrentLayer):
         dZ = self._buffer("dZ", (T, B, H))
         np.multiply(Hs[1:], Hs[1:], out=dZ)
         np.subtract(1, dZ, out=dZ)  # tanh'(a_t) for every step at once
-        W_hT = self.params["W_h"].T
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        # multiplies faster in the loop than the transposed view
         dh_next = dfinal[0].copy()
-        for t in range(T - 1, -1, -1):
-            dh_next += dH[t]  # total gradient at h_t: from the output and from step t+1
-            dZ[t] *= dh_next  # through the tanh
-            np.matmul(dZ[t], W_hT, out=dh_next)  # on to h_{t-1}
+        for dh_out, dz in zip(dH[::-1], dZ[::-1]):  # last step first
+            dh_next += dh_out  # total gradient at h_t: from the output and from step t+1
+            dz *= dh_next  # through the tanh
+            np.matmul(dz, W_hT, out=dh_next)  # on to h_{t-1}
         return dZ, dZ, [dh_next]
