@@ -1,0 +1,141 @@
+"""Self-checks for chapter 12 (against PyTorch)."""
+import numpy as np
+
+from ..selfcheck import Mistake, expect_array, self_check
+from ..smoothness import roughness
+
+
+def _call(fn, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
+        raise Mistake(f"your function raised {type(exc).__name__}: {exc}")
+
+
+def _roughness_cases():
+    """A random walk (both signs of bending), a zig-zag and a parabola, of different lengths."""
+    rng = np.random.default_rng(12)
+    return [np.cumsum(rng.standard_normal(20)), np.array([0.0, 3.0, 1.0, 4.0, 1.0, 5.0, 9.0]),
+            np.arange(9.0) ** 2 / 4]
+
+
+@self_check("the mean absolute second difference, the same as lstm_lib.smoothness.roughness.")
+def check_roughness(fn):
+    """`fn(pred)` takes a 1-D array of at least 3 values and returns one number."""
+    for p in _roughness_cases():
+        out = _call(fn, p.copy())
+        try:
+            value = float(np.asarray(out, dtype=float))
+        except (TypeError, ValueError):
+            raise Mistake(f"return one number (a float), got {type(out).__name__}"
+                          + (f" of shape {np.shape(out)}" if np.ndim(out) else ""))
+        right = roughness(p)
+        if np.isclose(value, right, rtol=1e-6, atol=1e-9):
+            continue
+        d1, d2 = np.diff(p), np.diff(p, 2)
+        known = [
+            (np.mean(np.abs(d1)), ("that is the mean absolute FIRST difference |p[t+1] - p[t]|, "
+                                   "which measures how fast the series moves, not how sharply it "
+                                   "turns: take the difference twice, p[t+1] - 2 p[t] + p[t-1]")),
+            (np.mean(d2), ("the absolute value is missing: bends up and bends down cancel out in "
+                           "a plain mean; average |p[t+1] - 2 p[t] + p[t-1]|")),
+            (abs(np.mean(d2)), ("the absolute value is taken after averaging; take it of each "
+                                "second difference, then average")),
+            (np.sum(np.abs(d2)), ("that is the sum, which grows with the length of the series; "
+                                  "divide by the number of second differences (n - 2): the mean")),
+            (np.sum(np.abs(d2)) / len(p), ("divided by n; there are only n - 2 second "
+                                           "differences: use their mean")),
+            (np.mean(d2 ** 2), ("the second differences are squared; roughness here uses their "
+                                "absolute value (same units as the series)")),
+            (np.mean(np.abs(p[2:] - p[:-2])), ("p[t+1] - p[t-1] skips the middle value; the "
+                                               "second difference is p[t+1] - 2 p[t] + p[t-1]")),
+        ]
+        for wrong, message in known:
+            if np.isclose(value, wrong, rtol=1e-6, atol=1e-9):
+                raise Mistake(message)
+        raise Mistake(f"for a series of {len(p)} values you return {value:.4g}, expected "
+                      f"{right:.4g}: mean of |p[t+1] - 2 p[t] + p[t-1]| over t = 1 .. n-2")
+
+
+def _torch_lstm(I=3, H=5, seed=12):
+    """A float64 torch.nn.LSTM(I, H) with weights from a NumPy generator (the global torch
+    random state is left alone) and two clearly different bias vectors."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # the constructor's own init draws from torch's RNG
+        module = torch.nn.LSTM(I, H, batch_first=True, dtype=torch.float64)
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            scale = 1.0 if name.startswith("bias_ih") else 0.5
+            p.copy_(torch.from_numpy(rng.uniform(-scale, scale, tuple(p.shape))))
+    return module
+
+
+def _as_numpy(value, name):
+    if hasattr(value, "detach"):
+        raise Mistake(f"{name} is a torch tensor; turn it into a NumPy array with "
+                      f".detach().numpy()")
+    return expect_array(value, name)
+
+
+@self_check("an lstm_lib.LSTM with your W_x, W_h and b gives the same outputs as the torch.nn.LSTM.")
+def check_copy_from_torch(fn):
+    """`fn(module)` takes a one-layer torch.nn.LSTM and returns (W_x, W_h, b) as NumPy arrays in
+    lstm_lib's layout: W_x (I, 4H), W_h (H, 4H), b (4H,)."""
+    I, H = 3, 5
+    module = _torch_lstm(I, H)
+    w_ih, w_hh = module.weight_ih_l0.detach().numpy(), module.weight_hh_l0.detach().numpy()
+    b_ih, b_hh = module.bias_ih_l0.detach().numpy(), module.bias_hh_l0.detach().numpy()
+    out = _call(fn, module)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        raise Mistake("return three arrays: W_x, W_h, b")
+    W_x, W_h, b = (_as_numpy(v, n) for v, n in zip(out, ("W_x", "W_h", "b")))
+
+    if W_x.shape == (H, 4 * H) and W_h.shape == (I, 4 * H):
+        raise Mistake("W_x and W_h are swapped: W_x comes from weight_ih_l0 (the input weights), "
+                       "W_h from weight_hh_l0")
+    for arr, torch_w, name, torch_name, rows in ((W_x, w_ih, "W_x", "weight_ih_l0", I),
+                                                 (W_h, w_hh, "W_h", "weight_hh_l0", H)):
+        if arr.shape == torch_w.shape:
+            raise Mistake(f"{name} has shape {arr.shape}, expected {(rows, 4 * H)}: PyTorch stores "
+                          f"{torch_name} as (4H, {'I' if rows == I else 'H'}); transpose it with .T")
+        if arr.shape != (rows, 4 * H):
+            raise Mistake(f"{name} has shape {arr.shape}, expected {(rows, 4 * H)}")
+        if np.allclose(arr, torch_w.reshape(rows, 4 * H)):
+            raise Mistake(f"{name} is {torch_name}.reshape(...): a reshape keeps the numbers in "
+                          f"memory order and scrambles rows and columns; use the transpose .T")
+        if not np.allclose(arr, torch_w.T):
+            raise Mistake(f"{name} is not {torch_name}.T (largest difference "
+                          f"{np.max(np.abs(arr - torch_w.T)):.3g}); keep the gate order as it is: "
+                          f"both libraries use i, f, g, o")
+    if b.shape != (4 * H,):
+        raise Mistake(f"b has shape {b.shape}, expected {(4 * H,)}")
+    bias_mistakes = [
+        (b_ih, "b is bias_ih_l0 alone; PyTorch adds bias_hh_l0 as well: b = bias_ih + bias_hh"),
+        (b_hh, "b is bias_hh_l0 alone; PyTorch adds bias_ih_l0 as well: b = bias_ih + bias_hh"),
+        ((b_ih + b_hh) / 2, ("b is the average of the two biases; they are added, not averaged: "
+                             "b = bias_ih + bias_hh")),
+        (np.zeros(4 * H), "b is zero; it is bias_ih + bias_hh"),
+    ]
+    for wrong, message in bias_mistakes:
+        if np.allclose(b, wrong):
+            raise Mistake(message)
+    if not np.allclose(b, b_ih + b_hh):
+        raise Mistake(f"b is off by up to {np.max(np.abs(b - (b_ih + b_hh))):.3g}: "
+                      f"b = bias_ih_l0 + bias_hh_l0")
+
+    # the proof: the same function
+    import torch
+
+    from ..lstm import LSTM
+
+    layer = LSTM(I, H, dtype=np.float64)
+    layer.params["W_x"][...], layer.params["W_h"][...], layer.params["b"][...] = W_x, W_h, b
+    x = np.random.default_rng(0).standard_normal((2, 4, I))
+    with torch.no_grad():
+        theirs = module(torch.from_numpy(x))[0].numpy()
+    if not np.allclose(layer.forward(x), theirs, atol=1e-12):
+        raise Mistake("the arrays look right but the layer's outputs differ from torch's")
