@@ -86,3 +86,200 @@ def train_adding(kind, length, hidden_size, steps, *, batch_size=64, lr=3e-3, cl
     result["seconds"] = round(time.perf_counter() - start, 2)
     result["final_mse"] = result["test_mse"][-1]
     return model, result
+
+
+# --- stacked LSTM -----------------------------------------------------------------------------
+
+class _Composite(Layer):
+    """A layer made of sub-layers `self.parts` (name -> layer); params/grads keys 'name.key'."""
+
+    @property
+    def params(self):
+        return {f"{n}.{k}": v for n, l in self.parts.items() for k, v in l.params.items()}
+
+    @property
+    def grads(self):
+        return {f"{n}.{k}": v for n, l in self.parts.items() for k, v in l.grads.items()}
+
+    @property
+    def dtype(self):
+        return next((l.dtype for l in self.parts.values() if l.dtype is not None), None)
+
+    @property
+    def layers(self):  # lets the training loop find the recurrent layers inside
+        return list(self.parts.values())
+
+    def train(self):
+        for l in self.parts.values():
+            l.train()
+        self.training = True
+        return self
+
+    def eval(self):
+        for l in self.parts.values():
+            l.eval()
+        self.training = False
+        return self
+
+    def astype(self, dtype):
+        for l in self.parts.values():
+            l.astype(dtype)
+        return self
+
+    def reset_state(self):
+        for l in self.parts.values():
+            l.reset_state()
+
+    def zero_grad(self):
+        for l in self.parts.values():
+            l.zero_grad()
+
+
+class StackedLSTM(_Composite):
+    """`num_layers` LSTM layers, each reading the hidden states of the one below, with
+    dropout (probability `dropout`, training mode only) between them.
+
+    forward(x (batch, time, input)) -> (batch, time, hidden) of the top layer. Parameters are
+    named 'lstm0.W_x', 'lstm1.W_h', ...; `state` is the list of each layer's (h, c)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=2, dropout=0.0, forget_bias=1.0,
+                 stateful=False, dtype=np.float32, rng=None):
+        self.training = True
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        rng = rng or get_rng()
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.parts = {}
+        for k in range(num_layers):
+            if k > 0:
+                self.parts[f"drop{k}"] = Dropout(dropout, rng=rng)
+            self.parts[f"lstm{k}"] = LSTM(input_size if k == 0 else hidden_size, hidden_size,
+                                          forget_bias=forget_bias, stateful=stateful,
+                                          dtype=dtype, rng=rng)
+
+    @property
+    def lstms(self):
+        return [self.parts[f"lstm{k}"] for k in range(self.num_layers)]
+
+    @property
+    def state(self):
+        return [l.state for l in self.lstms]
+
+    def forward(self, x):
+        for layer in self.parts.values():
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dh):
+        for layer in reversed(list(self.parts.values())):
+            dh = layer.backward(dh)
+        return dh
+
+
+# --- the character language model ------------------------------------------------------------
+
+class CharLM(_Composite):
+    """Embedding -> StackedLSTM -> Linear: logits for the next character at every step.
+
+    forward(ids (batch, time) ints) -> logits (batch, time, vocab). Dropout (probability
+    `dropout`) is applied between the LSTM layers and on the top layer's output.
+
+    With tie_weights=True the output layer uses the embedding matrix itself, logits =
+    h @ E.T + b: one (vocab, dim) matrix both reads characters in and scores them out. That
+    needs embed_dim == hidden_size; with `proj_size` set to embed_dim, a Linear projection
+    (hidden -> embed_dim) in between makes tying possible for any hidden size. The tied
+    matrix's gradient is the sum of what both uses give it.
+    """
+
+    def __init__(self, vocab_size, embed_dim, hidden_size, num_layers=1, dropout=0.0,
+                 tie_weights=False, proj_size=None, forget_bias=1.0, dtype=np.float32, rng=None):
+        self.training = True
+        rng = rng or get_rng()
+        self.vocab_size, self.tie_weights = vocab_size, tie_weights
+        top = hidden_size if proj_size is None else proj_size
+        if tie_weights and top != embed_dim:
+            raise ValueError(f"weight tying needs the output layer's input ({top}) to equal "
+                             f"embed_dim ({embed_dim}): set hidden_size = embed_dim, or "
+                             f"proj_size = embed_dim")
+        self.parts = {"embed": Embedding(vocab_size, embed_dim, dtype=dtype, rng=rng)}
+        self.parts["rnn"] = StackedLSTM(embed_dim, hidden_size, num_layers, dropout,
+                                        forget_bias=forget_bias, dtype=dtype, rng=rng)
+        self.parts["drop"] = Dropout(dropout, rng=rng)
+        if proj_size is not None:
+            self.parts["proj"] = Linear(hidden_size, proj_size, dtype=dtype, rng=rng)
+        if tie_weights:
+            self.parts["out"] = _TiedOutput(self.parts["embed"], dtype)
+        else:
+            self.parts["out"] = Linear(top, vocab_size, dtype=dtype, rng=rng)
+
+    @property
+    def rnn(self):
+        return self.parts["rnn"]
+
+    def forward(self, ids):
+        x = self.parts["embed"].forward(ids)  # (B, T, E)
+        for name in ("rnn", "drop", "proj", "out"):
+            if name in self.parts:
+                x = self.parts[name].forward(x)
+        return x  # (B, T, vocab)
+
+    def backward(self, dlogits):
+        d = dlogits
+        for name in ("out", "proj", "drop", "rnn"):
+            if name in self.parts:
+                d = self.parts[name].backward(d)
+        self.parts["embed"].backward(d)  # overwrites embed's grads ...
+        if self.tie_weights:  # ... so the output's share of the tied matrix is added after
+            self.parts["embed"].grads["W"] += self.parts["out"].dW
+
+    def generate(self, prompt_ids, n, temperature=1.0, rng=None):
+        """Feed `prompt_ids` (1-D), then sample `n` more ids one at a time, each fed back in.
+        Returns the n new ids. Runs in evaluation mode; the model's mode is restored."""
+        from .text import sample
+
+        rng = rng or get_rng()
+        was_training = self.training
+        lstms = self.rnn.lstms
+        saved = [l.stateful for l in lstms]
+        self.eval()
+        try:
+            for l in lstms:
+                l.stateful = True
+                l.reset_state()
+            logits = self.forward(np.asarray(prompt_ids, np.int64)[None, :])[0, -1]
+            out = []
+            for _ in range(n):
+                nxt = sample(logits, temperature, rng)
+                out.append(nxt)
+                logits = self.forward(np.array([[nxt]]))[0, -1]
+        finally:
+            for l, s in zip(lstms, saved):
+                l.stateful = s
+                l.reset_state()
+            if was_training:
+                self.train()
+        return np.array(out, dtype=np.int64)
+
+
+class _TiedOutput(Layer):
+    """logits = h @ E.T + b with E the embedding's matrix (not a parameter of its own here:
+    only b is; the gradient for E is left in `dW` for the model to add)."""
+
+    def __init__(self, embedding, dtype):
+        super().__init__()
+        self.embedding = embedding
+        self._add_param("b", np.zeros(embedding.num_embeddings, dtype))
+        self._cache = None
+        self.dW = None
+
+    def forward(self, h):
+        self._cache = h
+        return h @ self.embedding.params["W"].T + self.params["b"]
+
+    def backward(self, dlogits):
+        h = self._need_cache()
+        V, E = self.embedding.params["W"].shape
+        d2 = np.asarray(dlogits).reshape(-1, V)
+        self.dW = d2.T @ h.reshape(-1, E)  # (V, E): the output's share of dE
+        np.sum(d2, axis=0, out=self.grads["b"])
+        return dlogits @ self.embedding.params["W"]

@@ -25,17 +25,19 @@ def _variants(x, h_prev, W_x, W_h, b, b_hn):
     n_cho = np.tanh(gx[:, 2 * H:] + (r * h_prev) @ W_h[:, 2 * H:] + b_hn)
     n_nor = np.tanh(gx[:, 2 * H:] + gh[:, 2 * H:] + b_hn)
     n_nobhn = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    swapped = ("z and 1 - z are swapped: in torch's GRU, h = (1 - z) * n + z * h_prev, "
+               "so z near 1 keeps the old state")
+    cho = ("the reset gate is applied before the matrix product (r * h_prev) @ W_hn, as in "
+           "Cho et al. 2014; torch applies it after: r * (h_prev @ W_hn + b_hn)")
+    no_bhn = "b_hn is missing: it sits inside the reset, r * (h_prev @ W_hn + b_hn)"
+    r_for_z = ("you mixed with r instead of z: the update gate z is the second block of "
+               "columns, r the first")
     return [
-        (z * n + (1 - z) * h_prev, "z and 1 - z are swapped: in torch's GRU, h = (1 - z) * n + z * h_prev, "
-                                   "so z near 1 keeps the old state"),
-        ((1 - z) * n_cho + z * h_prev, "the reset gate is applied before the matrix product "
-                                       "(r * h_prev) @ W_hn, as in Cho et al. 2014; torch applies it "
-                                       "after: r * (h_prev @ W_hn + b_hn)"),
+        (z * n + (1 - z) * h_prev, swapped),
+        ((1 - z) * n_cho + z * h_prev, cho),
         ((1 - z) * n_nor + z * h_prev, "the reset gate r is missing from the candidate"),
-        ((1 - z) * n_nobhn + z * h_prev, "b_hn is missing: it sits inside the reset, "
-                                         "r * (h_prev @ W_hn + b_hn)"),
-        ((1 - r) * n + r * h_prev, "you mixed with r instead of z: the update gate z is the "
-                                   "second block of columns, r the first"),
+        ((1 - z) * n_nobhn + z * h_prev, no_bhn),
+        ((1 - r) * n + r * h_prev, r_for_z),
     ]
 
 

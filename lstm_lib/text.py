@@ -1,0 +1,167 @@
+"""Text for the character language model of chapter 11, and the numbers that judge it.
+
+The corpus is the source code of a fixed list of modules from the Python standard library,
+read from this Python installation's own files at run time (found with `sysconfig`): nothing
+is downloaded, and the licence (the PSF licence that comes with Python) is the one you
+already have. The text depends on the Python version, so results are compared on one machine.
+
+Also here: a fixed train/validation split, a vocabulary built from the training part,
+counted unigram and bigram baselines, perplexity and bits per character, and sampling with
+a temperature.
+"""
+import math
+import pathlib
+import sysconfig
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import log_softmax
+from .seeding import get_rng
+
+# Pure-Python modules present in every CPython from 3.9 on, in this (fixed) order.
+CORPUS_MODULES = ("textwrap", "string", "fractions", "bisect", "heapq", "shlex", "calendar",
+                  "colorsys", "queue", "statistics", "fnmatch", "glob", "random", "functools",
+                  "pprint", "contextlib", "dataclasses")
+UNKNOWN = "\ufffd"  # stands for any character that the training part does not contain
+
+
+def stdlib_dir():
+    """The folder of the standard library's .py files of the running Python."""
+    return pathlib.Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_sources(modules=CORPUS_MODULES):
+    """[(module name, path)] of the modules' source files that exist, in the given order."""
+    folder = stdlib_dir()
+    return [(m, folder / f"{m}.py") for m in modules if (folder / f"{m}.py").is_file()]
+
+
+@dataclass
+class CharCorpus:
+    """A text split into a training part (the first `1 - val_fraction`) and a validation
+    part (the rest), with a vocabulary from the training part only.
+
+    `chars[i]` is the character of id i; the last id is UNKNOWN, used for characters that
+    occur only in the validation part. `train_ids` and `val_ids` are int64 arrays."""
+
+    text: str
+    val_fraction: float = 0.1
+    sources: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        cut = int(len(self.text) * (1 - self.val_fraction))
+        self.train_text, self.val_text = self.text[:cut], self.text[cut:]
+        self.chars = sorted(set(self.train_text)) + [UNKNOWN]
+        self.index = {c: i for i, c in enumerate(self.chars)}
+        self.train_ids = self.encode(self.train_text)
+        self.val_ids = self.encode(self.val_text)
+
+    @property
+    def vocab_size(self):
+        return len(self.chars)
+
+    def encode(self, text):
+        unk = self.index[UNKNOWN]
+        return np.array([self.index.get(c, unk) for c in text], dtype=np.int64)
+
+    def decode(self, ids):
+        return "".join(self.chars[int(i)] for i in np.ravel(ids))
+
+
+def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None):
+    """The CharCorpus of the standard-library modules' source, concatenated in order.
+
+    Reads local files only. `max_chars` keeps only the first characters (for quick tests)."""
+    sources = stdlib_sources(modules)
+    if not sources:
+        raise FileNotFoundError(f"none of the modules {modules} was found in {stdlib_dir()}")
+    parts = [path.read_text(encoding="utf-8") for _, path in sources]
+    text = "\n".join(parts)
+    if max_chars is not None:
+        text = text[:max_chars]
+    return CharCorpus(text, val_fraction, [m for m, _ in sources])
+
+
+def batchify(ids, batch_size):
+    """Cut a stream of ids into `batch_size` parallel streams for truncated BPTT.
+
+    Returns X, Y of shape (batch_size, n): Y is X shifted by one character (the next one)."""
+    ids = np.asarray(ids)
+    n = (len(ids) - 1) // batch_size
+    if n < 1:
+        raise ValueError(f"{len(ids)} ids are too few for batch_size {batch_size}")
+    X = ids[:n * batch_size].reshape(batch_size, n)
+    Y = ids[1:n * batch_size + 1].reshape(batch_size, n)
+    return X, Y
+
+
+# --- counted baselines ----------------------------------------------------------------------
+
+def unigram_probs(ids, vocab_size, alpha=1.0):
+    """P(c) from counts with add-alpha smoothing: (vocab_size,)."""
+    counts = np.bincount(np.asarray(ids), minlength=vocab_size).astype(np.float64)
+    counts += alpha
+    return counts / counts.sum()
+
+
+def bigram_probs(ids, vocab_size, alpha=0.1):
+    """P(next | previous) from counted pairs with add-alpha smoothing: (vocab_size, vocab_size),
+    row = previous character, each row sums to 1."""
+    ids = np.asarray(ids)
+    counts = np.zeros((vocab_size, vocab_size))
+    np.add.at(counts, (ids[:-1], ids[1:]), 1)
+    counts += alpha
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def unigram_nll(probs, ids):
+    """Mean negative log-likelihood (nats per character) of `ids` under unigram `probs`."""
+    return float(-np.mean(np.log(probs[np.asarray(ids)])))
+
+
+def bigram_nll(probs, ids):
+    """Mean negative log-likelihood (nats per character) of ids[1:] given ids[:-1]."""
+    ids = np.asarray(ids)
+    return float(-np.mean(np.log(probs[ids[:-1], ids[1:]])))
+
+
+def perplexity(nll):
+    """exp(mean negative log-likelihood in nats): the effective number of equally likely
+    choices the model hesitates between at each character."""
+    return float(math.exp(nll))
+
+
+def bits_per_char(nll):
+    """Mean negative log-likelihood converted from nats to bits: nll / ln 2."""
+    return float(nll / math.log(2))
+
+
+# --- sampling ---------------------------------------------------------------------------------
+
+def temperature_probs(logits, temperature):
+    """softmax(logits / temperature) over the last axis; temperature 0 gives the one-hot of
+    the argmax (the limit as the temperature goes to 0)."""
+    logits = np.asarray(logits, np.float64)
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        out = np.zeros_like(logits)
+        np.put_along_axis(out, np.argmax(logits, axis=-1)[..., None], 1.0, axis=-1)
+        return out
+    return np.exp(log_softmax(logits / temperature))
+
+
+def sample(logits, temperature=1.0, rng=None):
+    """One id drawn from softmax(logits / temperature) for a 1-D `logits`; temperature 0
+    returns the argmax. Low temperatures sharpen the distribution, high ones flatten it."""
+    logits = np.asarray(logits, np.float64)
+    if logits.ndim != 1:
+        raise ValueError(f"logits must be 1-D (vocab,), got shape {logits.shape}")
+    if temperature == 0:
+        return int(np.argmax(logits))
+    p = temperature_probs(logits, temperature)
+    rng = rng or get_rng()
+    return int(rng.choice(len(p), p=p / p.sum()))
