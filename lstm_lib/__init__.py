@@ -1,6 +1,6 @@
 """lstm_lib: a small, exact, fast NumPy library of recurrent layers, built in the
 "LSTM from Scratch" course. Layers are batch-first and equal to torch.nn's."""
-from . import activations, cells
+from . import activations, cells, datasets
 from .activations import log_softmax, sigmoid, softmax, tanh
 from .base import Layer, Sequential
 from .gradcheck import GradCheckReport, gradient_check, loss_gradient_check
@@ -36,6 +36,7 @@ __all__ = [
     "activations",
     "cells",
     "clip_grad_norm",
+    "datasets",
     "evaluate",
     "fit",
     "get_rng",
