@@ -13,14 +13,12 @@ import argparse
 import json
 import pathlib
 import platform
-import sys
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import lstm_lib as L
 from lstm_lib import text as tx
