@@ -7,7 +7,7 @@ Trains three models on the standard-library corpus (lstm_lib.text.load_stdlib_co
 1 LSTM layer; 2 layers with dropout between them; 2 layers with dropout and weight tying.
 Records training and validation bits per character after each epoch, the counted unigram and
 bigram baselines on the same split, and a sample from each model; writes
-lstm_lib/results/char_lm.json, which chapter 11 loads. BLAS is limited to one thread.
+lstm_lib/course/results/char_lm.json, which chapter 11 loads. BLAS is limited to one thread.
 """
 import argparse
 import json
@@ -37,7 +37,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "lstm_lib/results/char_lm.json")
+    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "lstm_lib/course/results/char_lm.json")
     args = ap.parse_args()
     epochs = 1 if args.quick else args.epochs
     corpus = tx.load_stdlib_corpus()

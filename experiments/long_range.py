@@ -6,7 +6,7 @@
 For each model (vanilla RNN, GRU, LSTM with about the same number of parameters) and each
 sequence length T, train on fresh batches of the adding problem with Adam and record the
 test MSE every `eval_every` steps; then the LSTM with forget-gate bias 1.0 against 0.
-Writes lstm_lib/results/long_range.json (chapter 10 loads it). BLAS is limited to one
+Writes lstm_lib/course/results/long_range.json (chapter 10 loads it). BLAS is limited to one
 thread: for these small matrices that is faster, and the run is repeatable.
 """
 import argparse
@@ -29,7 +29,7 @@ HIDDEN = {"RNN": 64, "GRU": 37, "LSTM": 32}
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short runs, to try the script")
-    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "lstm_lib/results/long_range.json")
+    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "lstm_lib/course/results/long_range.json")
     ap.add_argument("--lengths", type=int, nargs="*", default=[10, 25, 50, 100, 200])
     ap.add_argument("--bias-lengths", type=int, nargs="*", default=[100, 200],
                     help="lengths for the forget-bias comparison")

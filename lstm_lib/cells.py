@@ -7,19 +7,61 @@ h and c (batch, hidden). Fused weights in PyTorch's gate order:
 - LSTM: W_x (input, 4H),   W_h (H, 4H),   b (4H,)   gates i, f, g, o
 - GRU:  W_x (input, 3H),   W_h (H, 3H),   b (3H,), b_hn (H,)   gates r, z, n
 
-The fast sequence layers in rnn.py, lstm.py and gru.py compute exactly the same numbers;
-the tests check that.
+Each step returns its cache as a named tuple (`cache.f`, `cache.tanh_c`, ...), so code that
+reads a gate says which one. `reference.ReferenceLSTM` runs `lstm_step` over a sequence; the
+fast sequence layers in rnn.py, lstm.py and gru.py compute exactly the same numbers (the tests
+check that).
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad, tanh_grad
+
+
+class RNNStepCache(NamedTuple):
+    """What rnn_step keeps for its backward."""
+
+    x: np.ndarray  # (batch, input)
+    h_prev: np.ndarray  # (batch, H)
+    h: np.ndarray  # (batch, H)
+    W_x: np.ndarray
+    W_h: np.ndarray
+
+
+class LSTMStepCache(NamedTuple):
+    """What lstm_step keeps for its backward: the inputs, the four gate values and tanh(c)."""
+
+    x: np.ndarray  # (batch, input)
+    h_prev: np.ndarray  # (batch, H)
+    c_prev: np.ndarray  # (batch, H)
+    i: np.ndarray  # input gate, (batch, H)
+    f: np.ndarray  # forget gate
+    g: np.ndarray  # candidate c~
+    o: np.ndarray  # output gate
+    tanh_c: np.ndarray  # tanh(c_t)
+    W_x: np.ndarray
+    W_h: np.ndarray
+
+
+class GRUStepCache(NamedTuple):
+    """What gru_step keeps for its backward."""
+
+    x: np.ndarray  # (batch, input)
+    h_prev: np.ndarray  # (batch, H)
+    r: np.ndarray  # reset gate
+    z: np.ndarray  # update gate
+    n: np.ndarray  # candidate
+    hn: np.ndarray  # h_prev W_hn + b_hn
+    W_x: np.ndarray
+    W_h: np.ndarray
 
 # --- vanilla RNN -------------------------------------------------------------------------
 
 def rnn_step(x, h_prev, W_x, W_h, b):
     """h = tanh(x W_x + h_prev W_h + b). Returns h and the cache for rnn_step_backward."""
     h = np.tanh(x @ W_x + h_prev @ W_h + b)  # (batch, H)
-    return h, (x, h_prev, h, W_x, W_h)
+    return h, RNNStepCache(x, h_prev, h, W_x, W_h)
 
 
 def rnn_step_backward(dh, cache):
@@ -39,7 +81,7 @@ def lstm_step(x, h_prev, c_prev, W_x, W_h, b):
         c = f * c_prev + i * g       the cell-state highway
         h = o * tanh(c)
 
-    Returns h, c and the cache for lstm_step_backward.
+    Returns h, c and the cache (an LSTMStepCache) for lstm_step_backward.
     """
     H = h_prev.shape[1]
     z = x @ W_x + h_prev @ W_h + b  # (batch, 4H), blocks i, f, g, o
@@ -50,7 +92,22 @@ def lstm_step(x, h_prev, c_prev, W_x, W_h, b):
     c = f * c_prev + i * g  # (batch, H)
     tc = np.tanh(c)
     h = o * tc  # (batch, H)
-    return h, c, (x, h_prev, c_prev, i, f, g, o, tc, W_x, W_h)
+    return h, c, LSTMStepCache(x, h_prev, c_prev, i, f, g, o, tc, W_x, W_h)
+
+
+def lstm_gates_backward(dh, dc, cache):
+    """The part of an LSTM step's backward that runs through the gates and the cell.
+
+    `dh` and `dc` are the gradients arriving at this step's h and c. Returns dz, the gradient
+    with respect to the pre-activations (batch, 4H) in gate order i, f, g, o, and dc_prev.
+    """
+    do = dh * cache.tanh_c
+    dc = dc + dh * cache.o * tanh_grad(cache.tanh_c)  # the cell gets gradient from h and from the next step
+    di, df, dg = dc * cache.g, dc * cache.c_prev, dc * cache.i
+    dc_prev = dc * cache.f  # along the highway: only a multiply by f
+    dz = np.concatenate([di * sigmoid_grad(cache.i), df * sigmoid_grad(cache.f),
+                         dg * tanh_grad(cache.g), do * sigmoid_grad(cache.o)], axis=1)  # (batch, 4H)
+    return dz, dc_prev
 
 
 def lstm_step_backward(dh, dc, cache):
@@ -59,14 +116,9 @@ def lstm_step_backward(dh, dc, cache):
     `dh` and `dc` are the gradients arriving at this step's h and c (from the loss and from
     the next step). Returns dx, dh_prev, dc_prev, dW_x, dW_h, db.
     """
-    x, h_prev, c_prev, i, f, g, o, tc, W_x, W_h = cache
-    do = dh * tc
-    dc = dc + dh * o * tanh_grad(tc)  # the cell gets gradient from h and from the next step
-    di, df, dg = dc * g, dc * c_prev, dc * i
-    dc_prev = dc * f  # along the highway: only a multiply by f
-    dz = np.concatenate([di * sigmoid_grad(i), df * sigmoid_grad(f),
-                         dg * tanh_grad(g), do * sigmoid_grad(o)], axis=1)  # (batch, 4H)
-    return dz @ W_x.T, dz @ W_h.T, dc_prev, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+    dz, dc_prev = lstm_gates_backward(dh, dc, cache)  # (batch, 4H), (batch, H)
+    return (dz @ cache.W_x.T, dz @ cache.W_h.T, dc_prev, cache.x.T @ dz, cache.h_prev.T @ dz,
+            dz.sum(axis=0))
 
 
 # --- GRU ---------------------------------------------------------------------------------
@@ -88,7 +140,7 @@ def gru_step(x, h_prev, W_x, W_h, b, b_hn):
     hn = gh[:, 2 * H:] + b_hn
     n = np.tanh(gx[:, 2 * H:] + r * hn)
     h = (1 - z) * n + z * h_prev
-    return h, (x, h_prev, r, z, n, hn, W_x, W_h)
+    return h, GRUStepCache(x, h_prev, r, z, n, hn, W_x, W_h)
 
 
 def gru_step_backward(dh, cache):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import lstm_lib as L
-from lstm_lib import environment
-from lstm_lib.exercises import ch01, ch02, ch03, ch04
-from lstm_lib.widgets import candidate, gates, highway
-from lstm_lib.widgets import rnn_gradients as rg
+from lstm_lib.course import environment
+from lstm_lib.course.exercises import ch01, ch02, ch03, ch04
+from lstm_lib.course.widgets import candidate, gates, highway
+from lstm_lib.course.widgets import rnn_gradients as rg
 
 
 def tiny_figure(**values):

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import lstm_lib as L
-from lstm_lib import bugs, diagnostics
+from lstm_lib import diagnostics
 from lstm_lib.cells import lstm_step, lstm_step_backward
-from lstm_lib.exercises import ch05, ch06, ch07, ch08
-from lstm_lib.widgets import training as tw
+from lstm_lib.course import planted_bugs as bugs
+from lstm_lib.course.exercises import ch05, ch06, ch07, ch08
+from lstm_lib.course.widgets import training as tw
 
 X64 = np.random.default_rng(0).standard_normal((2, 5, 3))  # batch 2, time 5, input 3 (hidden 4)
 

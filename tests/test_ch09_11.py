@@ -7,9 +7,9 @@ import pytest
 import lstm_lib as L
 from lstm_lib.activations import sigmoid
 from lstm_lib.cells import gru_step
+from lstm_lib.course.exercises import ch09
+from lstm_lib.course.widgets import gru as gru_widget
 from lstm_lib.datasets import adding_problem
-from lstm_lib.exercises import ch09
-from lstm_lib.widgets import gru as gru_widget
 
 # --- chapter 09 ----------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ def test_train_adding_learns_short_sequences_and_records_curve():
 
 
 def test_check_adding_batch():
-    from lstm_lib.exercises import ch10
+    from lstm_lib.course.exercises import ch10
 
     assert ch10.check_adding_batch.verdict(lambda n, T, rng: adding_problem(n, T, rng=rng))[0]
 
@@ -154,7 +154,7 @@ def test_check_adding_batch():
 
 
 def test_check_one_value_mse():
-    from lstm_lib.exercises import ch10
+    from lstm_lib.course.exercises import ch10
 
     assert ch10.check_one_value_mse.verdict(1 / 12)[0]
     ok, msg = ch10.check_one_value_mse.verdict(1 / 6)
@@ -333,7 +333,7 @@ def test_char_lm_trains_with_fit_and_generates():
 
 
 def test_sampling_widget_functions():
-    from lstm_lib.widgets import sampling
+    from lstm_lib.course.widgets import sampling
 
     logits = np.array([3.0, 1.0, 0.0, -1.0])
     chars = ["a", " ", "\n", "b"]
@@ -352,7 +352,7 @@ def test_sampling_widget_functions():
 
 
 def test_check_bpc_perplexity():
-    from lstm_lib.exercises import ch11
+    from lstm_lib.course.exercises import ch11
 
     p = ch11.TRUE_NEXT_PROBS
     nll = -np.mean(np.log(p))
@@ -368,7 +368,7 @@ def test_check_bpc_perplexity():
 
 
 def test_check_temperature():
-    from lstm_lib.exercises import ch11
+    from lstm_lib.course.exercises import ch11
 
     assert ch11.check_temperature.verdict(tx.temperature_probs)[0]
 

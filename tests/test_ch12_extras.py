@@ -1,12 +1,12 @@
-"""Chapter 12's exercise checkers and its learning-rate widget (lstm_lib.widgets.race)."""
+"""Chapter 12's exercise checkers and its learning-rate widget (lstm_lib.course.widgets.race)."""
 import matplotlib
 import numpy as np
 import pytest
 
 from lstm_lib import compare as C
-from lstm_lib.exercises import ch12
-from lstm_lib.smoothness import roughness
-from lstm_lib.widgets import race
+from lstm_lib.course.exercises import ch12
+from lstm_lib.course.smoothness import roughness
+from lstm_lib.course.widgets import race
 
 matplotlib.use("Agg")
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lstm_lib import compare as C
-from lstm_lib.smoothness import Knobs, roughness, smoother_study, study_table, train_variant
+from lstm_lib.course.smoothness import Knobs, roughness, smoother_study, study_table, train_variant
 
 torch = pytest.importorskip("torch")
 

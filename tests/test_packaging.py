@@ -2,6 +2,7 @@
 requirements pin exact versions, and pyproject keeps loose lower bounds."""
 import pathlib
 import re
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import lstm_lib as L
-from lstm_lib import bench, cells, speed
+from lstm_lib import bench, cells
+from lstm_lib.course import speed_steps as speed
 
 SHAPES = [(3, 6, 4, 5), (1, 1, 1, 1), (2, 5, 1, 3), (1, 4, 2, 1), (1, 7, 1, 2)]  # B, T, I, H
 KINDS = {"RNN": L.RNN, "LSTM": L.LSTM, "GRU": L.GRU}

@@ -4,9 +4,10 @@ their sliders (continuous_update off) to the readout."""
 import numpy as np
 import pytest
 
-from lstm_lib import bugs, cells, diagnostics
+from lstm_lib import cells, diagnostics
 from lstm_lib.activations import sigmoid
-from lstm_lib.widgets import bptt, debugging, layer_forward
+from lstm_lib.course import planted_bugs as bugs
+from lstm_lib.course.widgets import bptt, debugging, layer_forward
 
 
 def tiny_figure(**values):

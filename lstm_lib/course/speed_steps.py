@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from .activations import sigmoid
+from ..activations import sigmoid
 from .selfcheck import Mistake, expect_close, self_check
 
 

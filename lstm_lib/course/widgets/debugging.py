@@ -11,12 +11,13 @@ import functools
 
 import numpy as np
 
-from .. import bugs, diagnostics
-from ..base import Sequential
-from ..layers import Linear
-from ..losses import MSELoss
-from ..lstm import LSTM
-from ..optim import SGD
+from ... import diagnostics
+from ...base import Sequential
+from ...layers import Linear
+from ...losses import MSELoss
+from ...lstm import LSTM
+from ...optim import SGD
+from .. import planted_bugs as bugs
 from . import interact, slider
 
 HEALTHY = (1e-4, 1e-2)  # the rule of thumb: a step moves a weight by about 1e-3 of its size

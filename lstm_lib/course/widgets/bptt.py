@@ -11,8 +11,8 @@ W_h and the gate derivatives, which shrinks it quickly.
 """
 import numpy as np
 
-from .. import cells
-from ..activations import tanh_grad
+from ... import cells
+from ...activations import tanh_grad
 from . import interact, slider
 
 LOG_FLOOR = 1e-12  # smaller gradients (and exact zeros) are drawn at this value; the readout has them
@@ -63,13 +63,13 @@ def cell_gradients(forget=0.9, length=50, hidden=8, recurrent_scale=0.5, seed=0)
         h, c, cache = cells.lstm_step(x[:, t], h, c, W_x, W_h, b)
         caches.append(cache)
 
-    out = {"forget_values": np.array([cache[4] for cache in caches]).ravel()}
+    out = {"forget_values": np.array([cache.f for cache in caches]).ravel()}
     for name, carry in (("carried", True), ("cut", False)):
         dh_next, dc_next = np.zeros((1, H)), np.zeros((1, H))
         norms = np.empty(T)
         for t in range(T - 1, -1, -1):
             cache = caches[t]
-            o, tc = cache[6], cache[7]
+            o, tc = cache.o, cache.tanh_c
             dh = dh_next + (u if t == T - 1 else 0.0)
             norms[t] = np.linalg.norm(dc_next + dh * o * tanh_grad(tc))  # the dc of step t
             _, dh_next, dc_prev, _, _, _ = cells.lstm_step_backward(dh, dc_next, cache)

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from ..activations import sigmoid
+from ...activations import sigmoid
 from ..selfcheck import Mistake, expect_array, expect_close, expect_finite, self_check
 from .ch01 import call, close
 

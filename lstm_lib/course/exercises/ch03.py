@@ -1,7 +1,7 @@
 """Self-checks for chapter 03, the candidate cell c~."""
 import numpy as np
 
-from ..activations import sigmoid
+from ...activations import sigmoid
 from ..selfcheck import Mistake, expect_array, expect_close, expect_finite, self_check
 from .ch01 import call, close
 

@@ -6,8 +6,8 @@ can open the output gate later. Everything runs through the library's `cells.lst
 """
 import numpy as np
 
-from .. import cells
-from ..activations import sigmoid
+from ... import cells
+from ...activations import sigmoid
 from . import interact, slider
 
 
@@ -32,7 +32,7 @@ def pulse_traces(forget_bias=2.0, input_bias=0.0, output_bias=0.0, length=40, pu
     for t in range(length):
         xt = np.array([[x[t], show[t]]])
         h, c, cache = cells.lstm_step(xt, h, c, W_x, W_h, b)
-        i, f, g, o = cache[3:7]
+        i, f, g, o = cache.i, cache.f, cache.g, cache.o
         for key, value in (("c", c), ("h", h), ("i", i), ("f", f), ("g", g), ("o", o)):
             out[key][t] = value[0, 0]
     out["x"] = x

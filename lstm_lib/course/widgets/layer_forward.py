@@ -8,7 +8,7 @@ are put together from them.
 """
 import numpy as np
 
-from .. import cells
+from ... import cells
 from . import interact, slider
 
 GATES = ("i", "f", "g", "o")
@@ -31,7 +31,7 @@ def cell_step(x=1.0, h_prev=0.0, c_prev=0.5, forget_bias=1.0):
     z = (xt @ W_X + hp @ W_H + b)[0]
     h, c, cache = cells.lstm_step(xt, hp, cp, W_X, W_H, b)
     out = {f"z_{k}": float(v) for k, v in zip(GATES, z)}
-    out.update({k: float(v[0, 0]) for k, v in zip(GATES, cache[3:7])})
+    out.update({k: float(v[0, 0]) for k, v in zip(GATES, (cache.i, cache.f, cache.g, cache.o))})
     out.update(c_prev=float(c_prev), kept=out["f"] * float(c_prev), written=out["i"] * out["g"],
                c=float(c[0, 0]), h=float(h[0, 0]))
     return out

@@ -1,8 +1,8 @@
 """Self-checks for chapter 11 (a character language model)."""
 import numpy as np
 
+from ...text import temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
-from ..text import temperature_probs
 
 # Exercise 1: the probabilities a model gave to the characters that actually came next.
 TRUE_NEXT_PROBS = np.array([0.5, 0.25, 0.8, 0.1, 0.5])

@@ -6,7 +6,7 @@ back behaves like (spectral radius of W_h)**k times whatever the tanh derivative
 """
 import numpy as np
 
-from .. import cells
+from ... import cells
 from . import interact, slider
 
 

@@ -130,7 +130,7 @@ def check_copy_from_torch(fn):
     # the proof: the same function
     import torch
 
-    from ..lstm import LSTM
+    from ...lstm import LSTM
 
     layer = LSTM(I, H, dtype=np.float64)
     layer.params["W_x"][...], layer.params["W_h"][...], layer.params["b"][...] = W_x, W_h, b

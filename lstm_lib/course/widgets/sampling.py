@@ -8,7 +8,7 @@ import html
 
 import numpy as np
 
-from ..text import temperature_probs
+from ...text import temperature_probs
 
 
 def show_char(c):

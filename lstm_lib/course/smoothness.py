@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import Sequential
-from .layers import LastStep, Linear
-from .losses import MSELoss
-from .lstm import LSTM
-from .optim import Adam, Momentum
-from .seeding import seed as seed_everything
-from .training import TrainingDiverged, fit
+from ..base import Sequential
+from ..layers import LastStep, Linear
+from ..losses import MSELoss
+from ..lstm import LSTM
+from ..optim import Adam, Momentum
+from ..seeding import seed as seed_everything
+from ..training import TrainingDiverged, fit
 
 
 def roughness(pred):
@@ -143,7 +143,7 @@ def plot_study(rows, data, dpi=90):
     against roughness, one point per recipe and seed, the truth's roughness as a line."""
     import matplotlib.pyplot as plt
 
-    from .compare import x_axis
+    from ..compare import x_axis
 
     x = x_axis(data.series.labels)[data.test_index]
     truth = data.y_test_units

@@ -6,7 +6,7 @@ gate is held at f (1 by default) so the change is all that moves the cell.
 """
 import numpy as np
 
-from ..activations import sigmoid
+from ...activations import sigmoid
 from . import interact, slider
 
 

@@ -4,9 +4,9 @@ with the library's real LSTM and RNN layers.
 """
 import numpy as np
 
-from ..activations import sigmoid
-from ..lstm import LSTM
-from ..rnn import RNN
+from ...activations import sigmoid
+from ...lstm import LSTM
+from ...rnn import RNN
 from . import interact, slider
 
 FLOAT32_RESOLUTION = float(np.finfo(np.float32).eps)  # 1.2e-7: smaller relative parts get lost

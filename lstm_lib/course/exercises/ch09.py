@@ -1,8 +1,8 @@
 """Self-checks for chapter 09 (the GRU)."""
 import numpy as np
 
-from ..activations import sigmoid
-from ..cells import gru_step
+from ...activations import sigmoid
+from ...cells import gru_step
 from ..selfcheck import Mistake, expect_array, expect_close, expect_shape, self_check
 
 

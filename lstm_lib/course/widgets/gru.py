@@ -8,8 +8,8 @@ of h_T with respect to the stored value is the same product of update gates.
 """
 import numpy as np
 
-from ..activations import sigmoid
-from ..cells import gru_step
+from ...activations import sigmoid
+from ...cells import gru_step
 
 PULSE_AT = 5
 WRITE_WEIGHT = -12.0  # the pulse's weight into the update gate: z ~ 0 at the pulse (write)
@@ -34,7 +34,7 @@ def update_gate_trace(z_bias=3.0, steps=60, pulse_at=PULSE_AT):
     zs, hs = np.zeros(steps), np.zeros(steps)
     for t in range(steps):
         h_new, cache = gru_step(x[t:t + 1, None], h, W_x, W_h, b, b_hn)
-        zs[t] = cache[3][0, 0]
+        zs[t] = cache.z[0, 0]
         h = h_new
         hs[t] = h[0, 0]
     survival = np.full(steps, np.nan)

@@ -29,11 +29,11 @@ def short_run(lr, clip=0.0, steps=80, seed=0):
 
     Returns a dict: loss and grad_norm (before clipping) per completed step, as arrays, and
     diverged_at (the step where the loss or gradient stopped being finite, or None)."""
-    from ..base import Sequential
-    from ..layers import Linear
-    from ..losses import MSELoss
-    from ..lstm import LSTM
-    from ..optim import SGD, clip_grad_norm
+    from ...base import Sequential
+    from ...layers import Linear
+    from ...losses import MSELoss
+    from ...lstm import LSTM
+    from ...optim import SGD, clip_grad_norm
 
     rng = np.random.default_rng(seed)
     model = Sequential(LSTM(1, 8, rng=rng), Linear(8, 1, rng=rng))

@@ -158,7 +158,7 @@ def plot_demo_sigmoid(slope=1.0):
     """The demo widget's figure: sigmoid(slope * z) for z in [-6, 6]."""
     import matplotlib.pyplot as plt
 
-    from .activations import sigmoid
+    from ..activations import sigmoid
 
     z = np.linspace(-6, 6, 241)
     fig, ax = plt.subplots(figsize=(5, 2.6), dpi=80)
@@ -173,7 +173,7 @@ def plot_demo_sigmoid(slope=1.0):
 
 def summary_demo_sigmoid(slope=1.0):
     """The demo widget's readout: the curve's value at z = 1."""
-    from .activations import sigmoid
+    from ..activations import sigmoid
 
     return f"slope {slope:.1f}: sigmoid({slope:.1f} &middot; 1) = <b>{float(sigmoid(slope)):.3f}</b>"
 

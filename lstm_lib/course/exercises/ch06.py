@@ -1,8 +1,8 @@
 """Self-checks for chapter 06 (backpropagation through time)."""
 import numpy as np
 
-from ..activations import sigmoid_grad, tanh_grad
-from ..cells import lstm_step, lstm_step_backward
+from ...activations import sigmoid_grad, tanh_grad
+from ...cells import lstm_step, lstm_step_backward
 from ..selfcheck import Mistake, expect_array, expect_shape, self_check
 
 NAMES = ("dx", "dh_prev", "dc_prev", "dW_x", "dW_h", "db")

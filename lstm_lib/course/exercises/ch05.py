@@ -1,8 +1,8 @@
 """Self-checks for chapter 05 (the LSTM layer, forward)."""
 import numpy as np
 
-from ..activations import sigmoid
-from ..cells import lstm_step
+from ...activations import sigmoid
+from ...cells import lstm_step
 from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
 
 

@@ -1,5 +1,14 @@
-"""Facts about the course itself, each written once: the repository URL (used by the Colab
-cell and the badges), the chapter list, and the Colab first cell every notebook starts with."""
+"""The course side of lstm_lib: what serves the chapters, not the recurrent-network library.
+
+Subpackages and modules: `widgets` (the interactive figures), `exercises` (each chapter's
+self-checks, on `selfcheck`), `results` (stored results of the long experiments),
+`planted_bugs` (chapter 08), `environment` (chapter 00), `smoothness` (chapter 12),
+`speed_steps` (chapter 13). They import the library (lstm_lib.*); the library never imports
+them.
+
+This file holds the facts about the course itself, each written once: the repository URL
+(used by the Colab cell and the badges), the chapter list, and the Colab first cell every
+notebook starts with."""
 
 REPO_URL = "https://github.com/lstm-from-scratch/lstm-from-scratch"
 BRANCH = "main"

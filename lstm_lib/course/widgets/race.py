@@ -62,9 +62,9 @@ class LearningRateDemo:
         """Train from zero weights; returns a dict: pred (test predictions in the series' units),
         mse, roughness, progress (1 - |w - w_ls| / |w_ls|: 0 at the start, 1 at the
         least-squares weights) and diverged_at (epoch, or None)."""
-        from ..layers import Linear
-        from ..losses import MSELoss
-        from ..optim import Momentum
+        from ...layers import Linear
+        from ...losses import MSELoss
+        from ...optim import Momentum
 
         key = (float(lr), float(momentum))
         if key in self._cache:
@@ -138,7 +138,7 @@ class LearningRateDemo:
         every learning rate of the slider at this momentum, the current one marked."""
         import matplotlib.pyplot as plt
 
-        from ..compare import x_axis
+        from ...compare import x_axis
 
         lr = _lr(log10_lr)
         r = self.run_gd(lr, momentum)
