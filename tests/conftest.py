@@ -1,4 +1,4 @@
-"""Shared fixtures for the library tests."""
+"""Shared fixtures for the tests."""
 import numpy as np
 import pytest
 
@@ -6,3 +6,26 @@ import pytest
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tiny_figure():
+    """Stands in for a widget's plot function when only the wiring is tested (drawing is slow):
+    monkeypatch.setattr(module, "plot_name", tiny_figure)."""
+    import matplotlib.pyplot as plt
+
+    def draw(**values):
+        return plt.figure(figsize=(1, 1))
+    return draw
+
+
+@pytest.fixture
+def readout_of():
+    """The readout text of a widget built by lstm_lib.course.widgets.interact."""
+    return lambda box: box.children[1].value
+
+
+@pytest.fixture
+def sliders_of():
+    """The controls of a widget built by lstm_lib.course.widgets.interact, in order."""
+    return lambda box: box.children[0].children
