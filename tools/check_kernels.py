@@ -3,6 +3,8 @@
     python tools/check_kernels.py                      # every notebook, every setting
     python tools/check_kernels.py notebooks/07_training.ipynb --settings Haswell 1-thread
     python tools/check_kernels.py --list               # the settings and what they set
+    python tools/check_kernels.py --python VENV/bin/python   # the same under another environment
+                                                       # (e.g. one with Colab's package versions)
 
 Another machine picks another OpenBLAS kernel (SkylakeX, Haswell, Zen, Sandybridge, ...) and
 maybe another thread count, and the last bits of a matrix product change with them. A
@@ -56,9 +58,12 @@ def environment(setting, base=None):
     return env
 
 
+PYTHON = sys.executable  # the interpreter whose packages run the notebooks (--python)
+
+
 def probe(setting):
     """What NumPy's BLAS reports under a setting: library, kernel, threads."""
-    out = subprocess.run([sys.executable, "-c", PROBE], env=environment(setting), cwd=ROOT,
+    out = subprocess.run([PYTHON, "-c", PROBE], env=environment(setting), cwd=ROOT,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -75,13 +80,14 @@ def expected_kernel_ok(setting, info):
     return problems
 
 
-FAILED_CELL = re.compile(r"FAILED \S+::Cell (\d+)")
+FAILED_CELL = re.compile(r"FAILED \S*::Cell (\d+)")
 
 
 def run_nbval(notebook, setting, timeout):
     """nbval on one notebook under one setting -> (passed, failed cell numbers, seconds, tail)."""
-    cmd = [sys.executable, "-m", "pytest", str(notebook), "-q", "-p", "no:cacheprovider",
-           "-p", "no:randomly", "-n", "0", "-rf", "--no-header"]
+    cmd = [PYTHON, "-m", "pytest", str(notebook), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+           "-rf", "--no-header", "-o", "addopts=", "--nbval", "--nbval-current-env",
+           "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=environment(setting), cwd=ROOT, capture_output=True,
@@ -122,7 +128,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=900, help="seconds per notebook run")
     ap.add_argument("--list", action="store_true", help="print the settings and exit")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--python", default=sys.executable,
+                    help="the Python (with pytest and nbval) that runs the notebooks; default: this one")
     args = ap.parse_args(argv)
+    global PYTHON
+    PYTHON = args.python
     if args.list:
         for name, (put, drop) in SETTINGS.items():
             sets = ", ".join(f"{k}={v}" for k, v in put.items()) or "nothing set"
@@ -131,13 +141,14 @@ def main(argv=None):
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     names = [p.name for p in notebooks]
 
-    print("what each setting's NumPy reports:")
+    print(f"Python: {PYTHON}\nwhat each setting's NumPy reports:")
     bad = []
     for s in args.settings:
         info = probe(s)
         problems = expected_kernel_ok(s, info)
         bad += [f"{s}: {p}" for p in problems]
-        print(f"  {s:<18} {info['library']} kernel {info['kernel']}, {info['threads']} threads"
+        print(f"  {s:<18} NumPy {info['numpy']}, {info['library']} kernel {info['kernel']}, "
+              f"{info['threads']} threads"
               + ("  <- " + "; ".join(problems) if problems else ""))
     if bad:
         print("settings not applied as asked:\n  " + "\n  ".join(bad))
