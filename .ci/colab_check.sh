@@ -15,7 +15,8 @@
 # 3. A planted fault, with real pip: the same check fed a requirement that would replace a
 #    pin (ipywidgets>=8) must report it.
 # 4. The library tests (no nbval, no browser, no notebook-file checks) against the installed
-#    package, and every notebook executed with nbclient (outputs not compared).
+#    package, and every notebook validated with nbval in that venv: re-executed top to bottom
+#    with Colab's versions and its outputs compared with the stored ones, as `pytest` does.
 #
 # Environment: COLAB_VENV (default: a new temporary folder, removed at the end);
 # COLAB_REUSE_VENV=1 keeps an existing COLAB_VENV instead of building it anew (for trying the
@@ -35,7 +36,8 @@ PINS=(
   "torch==2.13.0"
 )
 # What the checks themselves need (versions as in requirements.txt).
-TOOLS=("pytest==9.0.3" "nbclient==0.11.0" "nbformat==5.11.1" "ipykernel==7.4.0")
+TOOLS=("pytest==9.0.3" "pytest-xdist==3.8.0" "nbval==0.11.0" "nbclient==0.11.0" "nbformat==5.11.1"
+       "ipykernel==7.4.0")
 
 WORK=$(mktemp -d)
 CHECK=$WORK/pin_check.py
@@ -242,55 +244,32 @@ if [[ $rc -ne 0 && $rc -ne 5 ]]; then
   failed+=("library tests")
 fi
 
-step "execute every notebook with nbclient in the Colab venv (outputs not compared)"
+step "nbval on every notebook in the Colab venv (outputs compared with the stored ones)"
+# The kernel must be this venv's Python (Colab's versions), and it must import the installed
+# package: nbval starts the kernel with this interpreter (--nbval-current-env) in the
+# notebook's own folder, where no lstm_lib source folder lies.
 set +e
-(cd "$WORK" && "$VENV/bin/python" - "$ROOT/notebooks" "${COLAB_JOBS:-2}") <<'PYEOF'
-import concurrent.futures
-import multiprocessing
-import pathlib
+(cd "$WORK" && "$VENV/bin/python" - <<'PYEOF'
 import sys
-import time
 
+import ipywidgets
 import nbformat
-from jupyter_client.kernelspec import KernelSpecManager
+import numpy
 from nbclient import NotebookClient
 
-folder, jobs = pathlib.Path(sys.argv[1]), int(sys.argv[2])
-
-
-def run(path):
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-    except Exception as exc:  # noqa: BLE001 - reported with the notebook's name
-        return path.name, time.perf_counter() - start, f"{type(exc).__name__}: {str(exc)[-1500:]}"
-    return path.name, time.perf_counter() - start, None
-
-
-# The kernel must be this venv's Python (Colab's versions), not another python3 kernel.
 probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-    "import sys, ipywidgets, numpy\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__)")])
+    "import sys, ipywidgets, numpy, lstm_lib\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__, lstm_lib.__file__)")])
 NotebookClient(probe, timeout=120, kernel_name="python3").execute()
 seen = probe.cells[0].outputs[0]["text"].split()
-print("kernel:", " ".join(seen), "| kernelspec:", KernelSpecManager().get_kernel_spec("python3").argv[0])
-assert seen[0] == sys.prefix and seen[1:] == ["7.7.1", "2.1.3"], f"wrong kernel environment: {seen}"
-
-paths = sorted(folder.glob("*.ipynb"))
-failed = []
-with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-    for name, took, error in pool.map(run, paths):
-        print(f"{'FAIL' if error else 'ok'}: {name} executed in {took:.1f} s")
-        if error:
-            print("   ", error.replace("\n", "\n    "))
-            failed.append(name)
-print(f"{len(paths) - len(failed)} passed, {len(failed)} failed")
-sys.exit(1 if failed else 0)
+print("kernel:", " ".join(seen))
+assert seen[0] == sys.prefix and seen[1:3] == ["7.7.1", "2.1.3"], f"wrong kernel environment: {seen}"
+assert "site-packages" in seen[3], f"the kernel imports lstm_lib from {seen[3]}, not the installed package"
 PYEOF
+) && (cd "$ROOT" && "$VENV/bin/python" -m pytest notebooks -q -p no:cacheprovider -o addopts="" --nbval \
+  --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -n "${COLAB_JOBS:-2}" --dist loadfile)
 rc=$?
 set -e
-[[ $rc -eq 0 ]] || failed+=("notebooks")
+[[ $rc -eq 0 ]] || failed+=("notebooks (nbval)")
 
 step "done"
 if [[ ${#failed[@]} -gt 0 ]]; then
