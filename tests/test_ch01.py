@@ -51,9 +51,6 @@ def test_rnn_gradient_plot_and_summary():
     fig = rg.plot_gradient_norms(1.5, 30, hidden=8)
     assert len(fig.axes[0].lines) == 3
     plt.close(fig)
-    fig = rg.plot_radius_comparison((0.9, 1.1), length=20, hidden=8)
-    assert len(fig.axes) == 2
-    plt.close(fig)
     a, b = rg.summary_gradient_norms(0.9, 50), rg.summary_gradient_norms(2.5, 50)
     assert "0.90" in a and "2.50" in b and a != b
 
@@ -70,35 +67,89 @@ def test_rnn_gradient_widget_builds(monkeypatch, tiny_figure):
     assert all(c.continuous_update is False for c in controls)
 
 
-def jac_right(h, W):
-    return np.diag(1 - h ** 2) @ W.T
+def relu_product_right(hs, W_h):
+    P = np.eye(W_h.shape[0])
+    for h_k in hs[::-1]:
+        P = P @ (np.diag((h_k > 0).astype(float)) @ W_h.T)
+    return P
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda h, W: W.T, "no tanh derivative"),
-    (lambda h, W: (np.diag(1 - h ** 2) @ W.T).T, "transposed"),
-    (lambda h, W: np.diag(1 - h ** 2) @ W, "W_h.T belongs"),
-    (lambda h, W: np.diag(1 - np.tanh(h) ** 2) @ W.T, "tanh to h_t again"),
-    (lambda h, W: np.diag(1 - h) @ W.T, "squared"),
-    (lambda h, W: np.ones((3, 3)), "shape (3, 3)"),
-    (lambda h, W: np.diag(h) @ W.T, "off by"),
-    (lambda h, W: undefined_name, "NameError"),  # noqa: F821
+def test_relu_reference_is_the_finite_difference_jacobian():
+    """The checker's answer is the true dh_T/dh_0 of its ReLU RNN (central differences on h_0)."""
+    W_x, W_h, b, x, h0 = ch01.relu_network()
+    H, eps = len(h0), 1e-6
+    P_num = np.zeros((H, H))
+    for j in range(H):
+        e = np.zeros(H)
+        e[j] = eps
+        P_num[:, j] = (ch01.relu_forward(W_x, W_h, b, x, h0 + e)[-1]
+                       - ch01.relu_forward(W_x, W_h, b, x, h0 - e)[-1]) / (2 * eps)
+    hs, _ = ch01.relu_states()
+    assert np.allclose(relu_product_right(hs, W_h), P_num, atol=1e-8)
+    assert np.abs(P_num).max() > 0.1  # not a degenerate all-zero product
+
+
+def _shifted(hs, W_h):
+    return relu_product_right(np.vstack([np.zeros(hs.shape[1]), hs[:-1]]), W_h)
+
+
+RELU_WRONG = [
+    (lambda hs, W: ch01.jacobian_product(hs, W, lambda h: 1 - h ** 2), "tanh's derivative"),
+    (lambda hs, W: ch01.jacobian_product(hs, W, lambda h: h), "h_k itself"),
+    (lambda hs, W: np.linalg.matrix_power(W.T, len(hs)), "no ReLU derivative"),
+    (lambda hs, W: ch01.jacobian_product(hs, W, lambda h: (h >= 0).astype(float)), "no ReLU derivative"),
+    (lambda hs, W: relu_product_right(hs[::-1], W), "reverse order"),
+    (lambda hs, W: ch01.jacobian_product(hs, W, lambda h: (h > 0) * 1.0, transpose_w=True), "W_h.T belongs"),
+    (lambda hs, W: relu_product_right(hs, W).T, "transposed"),
+    (lambda hs, W: relu_product_right(hs[1:], W), "one Jacobian short"),
+    (lambda hs, W: relu_product_right(hs[:-1], W), "one Jacobian short"),
+    (_shifted, "not from h_(k-1)"),
+    (lambda hs, W: 2 * relu_product_right(hs, W), "off by"),
+    (lambda hs, W: np.eye(3), "shape (3, 3)"),
+    (lambda hs, W: undefined_name, "NameError"),  # noqa: F821
+]
+
+
+@pytest.mark.parametrize("wrong, words", RELU_WRONG)
+def test_check_relu_jacobian_product(wrong, words):
+    assert ch01.check_relu_jacobian_product.verdict(relu_product_right)[0]
+    ok, msg = ch01.check_relu_jacobian_product.verdict(wrong)
+    assert not ok and words in msg, msg
+
+
+def test_relu_mistakes_are_told_apart():
+    """Each typical mistake gives its own matrix on the checker's sequence, different from the
+    right one, so each message can only come from its own mistake."""
+    hs, W_h = ch01.relu_states()
+    mats = [relu_product_right(hs, W_h)] + [w(hs, W_h) for w, _ in RELU_WRONG[:10]]
+    for a in range(len(mats)):
+        for b in range(a + 1, len(mats)):
+            same_mistake = RELU_WRONG[a - 1][1] == RELU_WRONG[b - 1][1] if a else False
+            if not same_mistake:
+                assert not ch01.close(mats[a], mats[b]), (a, b)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (np.array([[1.5, 1.0], [-1.5, -1.2]]), "below 0.5"),  # section 6's matrix: rho 0.72
+    (np.array([[1.2, 1.0], [-1.08, -0.9]]), "W_h[0, 0]"),  # rho 0.3, explodes when unit 2 is saturated
+    (np.array([[0.3, 0.1], [0.1, 0.2]]), "symmetric"),
+    (np.array([[0.3, 0.5], [0.0, 0.4]]), "larger than 1"),
+    (np.eye(3) * 0.1, "shape (3, 3)"),
+    (np.array([[np.nan, 0.0], [0.0, 0.0]]), "NaN"),
 ])
-def test_check_step_jacobian(wrong, words):
-    assert ch01.check_step_jacobian.verdict(jac_right)[0]
-    ok, msg = ch01.check_step_jacobian.verdict(wrong)
-    assert not ok and words in msg
+def test_check_hidden_explosion(answer, words):
+    assert ch01.check_hidden_explosion.verdict(np.array([[1.2, 1.2], [-1.2, -1.2]]))[0]
+    assert ch01.check_hidden_explosion.verdict(np.array([[1.3, 1.0], [-1.69, -1.3]]))[0]
+    ok, msg = ch01.check_hidden_explosion.verdict(answer)
+    assert not ok and words in msg, msg
+    assert "no answer yet" in ch01.check_hidden_explosion.verdict(None)[1]
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda W: np.linalg.norm(W, 2), "singular value"),
-    (lambda W: np.linalg.norm(W), "Frobenius"),
-    (lambda W: np.max(np.linalg.eigvals(W).real), "np.abs"),
-    (lambda W: np.linalg.eigvals(W), "returned 2 numbers"),
-    (lambda W: np.max(np.linalg.eigvals(np.array(W, dtype=complex))), "complex"),
-    (lambda W: 1.0, "expected 0.9"),
-])
-def test_check_spectral_radius(wrong, words):
-    assert ch01.check_spectral_radius.verdict(lambda W: np.max(np.abs(np.linalg.eigvals(W))))[0]
-    ok, msg = ch01.check_spectral_radius.verdict(wrong)
-    assert not ok and words in msg
+def test_hidden_explosion_solution_grows_in_a_real_product():
+    """What the checker accepts really explodes: (diag(0, 1) W_h^T)^k grows like |W_h[1, 1]|^k
+    while the powers of W_h vanish."""
+    W = np.array([[1.2, 1.2], [-1.2, -1.2]])
+    J = ch01.SATURATED_UNIT_1 @ W.T
+    g = np.array([[0.0, 1.0]]) @ np.linalg.matrix_power(J, 30)
+    assert np.linalg.norm(g) == pytest.approx(1.2 ** 30 * np.sqrt(2))
+    assert np.allclose(np.linalg.matrix_power(W, 2), 0)

@@ -1,8 +1,11 @@
 """Chapter 01: how the gradient of a vanilla RNN shrinks or grows on its way back in time.
 
 The gradient of a loss at the last step T with respect to an earlier state h_t is a product
-of one Jacobian per step, dh_k/dh_{k-1} = diag(1 - h_k**2) W_h^T. Its size after k steps
-back behaves like (spectral radius of W_h)**k times whatever the tanh derivatives take off.
+of one Jacobian per step, dh_k/dh_{k-1} = diag(1 - h_k**2) W_h^T. For the matrix part alone its
+size after k steps back behaves like (spectral radius of W_h)**k; the tanh factors change that
+(for the random Gaussian W_h used here they take away), and sigma_max(W_h)**k bounds it always.
+The chapter writes `gradient_norms` in the open; this copy serves the widget (the notebook
+asserts the two equal).
 """
 import numpy as np
 
@@ -96,27 +99,6 @@ def summary_gradient_norms(radius=1.0, length=100, hidden=32):
             f"<b>{tanh_rnn[0]:.2g}</b> in the tanh RNN (about &times;{growth_factor(tanh_rnn):.3f} "
             f"per step) and <b>{linear[0]:.2g}</b> through the matrices alone "
             f"(&times;{growth_factor(linear):.3f} per step)")
-
-
-def plot_radius_comparison(radii=(0.9, 1.0, 1.1), length=100, hidden=32):
-    """Two panels, log scale: the matrix part and the tanh RNN, one curve per spectral radius."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=80, sharey=True)
-    k = np.arange(length + 1)
-    for radius in radii:
-        axes[0].semilogy(k, gradient_norms(radius, length, hidden, nonlinear=False)[::-1],
-                         label=f"$\\rho$ = {radius}")
-        axes[1].semilogy(k, gradient_norms(radius, length, hidden)[::-1], label=f"$\\rho$ = {radius}")
-    axes[0].set_title("matrix part only: $\\|u\\,(W_h^T)^k\\|$")
-    axes[1].set_title("tanh RNN: products of diag$(1-h^2)\\,W_h^T$")
-    for ax in axes:
-        ax.set_xlabel("k = steps back from T")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel(r"$\|\partial L/\partial h_{T-k}\|$")
-    fig.tight_layout()
-    return fig
 
 
 def rnn_gradient_widget(radius=1.0, length=100):
