@@ -1,8 +1,16 @@
-"""Chapter 00: the environment check and the demonstration self-check."""
+"""Chapter 00: the environment check, the demonstration self-check and slider."""
+import json
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
 from lstm_lib.course import environment
+from lstm_lib.course.exercises import ch00
+from lstm_lib.course.widgets import demo
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def test_environment_report_lists_installed_versions():
@@ -41,20 +49,20 @@ def test_report_not_ok_names_missing_package():
 def test_demo_widget(monkeypatch, tiny_figure):
     import matplotlib.pyplot as plt
 
-    fig = environment.plot_demo_sigmoid(2.0)
+    fig = demo.plot_demo_sigmoid(2.0)
     assert fig.axes[0].lines[0].get_ydata()[-1] == pytest.approx(1 / (1 + np.exp(-12.0)))
     plt.close(fig)
-    assert "0.881" in environment.summary_demo_sigmoid(2.0)
+    assert "0.881" in demo.summary_demo_sigmoid(2.0)
     pytest.importorskip("ipywidgets")
-    monkeypatch.setattr(environment, "plot_demo_sigmoid", tiny_figure)
-    box = environment.demo_widget()
+    monkeypatch.setattr(demo, "plot_demo_sigmoid", tiny_figure)
+    box = demo.demo_widget()
     slope, readout = box.children[0].children[0], box.children[1]
     slope.value = 3.0
     assert "slope 3.0" in readout.value and slope.continuous_update is False
 
 
 def test_demo_checker():
-    check = environment.check_demo_mean.verdict
+    check = ch00.check_demo_mean.verdict
     assert check(lambda x, axis: x.sum(axis=axis) / x.shape[axis])[0]
     ok, msg = check(lambda x, axis: x.sum(axis=axis))
     assert not ok and "sum" in msg
@@ -70,3 +78,85 @@ def test_demo_checker():
 
     ok, msg = check(stub)
     assert not ok and "NotImplementedError" in msg
+
+
+# --- the parts that need torch or plotly: the list the check prints is the notebooks' truth ---
+
+USE = {"torch": r"\btorch\b|_torch\b|\btorch_", "plotly": r"\bplotly\b|\bplot_plotly\("}
+
+
+def sections_using(path, package):
+    """Where a notebook uses `package`: "all" when a cell before the first section imports it
+    unguarded (the chapter stops there without it), else the sections ("## N. ...") whose code
+    uses it. Comments are ignored; library calls that need it count (from_torch, plot_plotly)."""
+    section, found = None, set()
+    for cell in json.loads(path.read_text())["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            heading = re.search(r"^## (?:(\d+)\.\s*)?(.*)$", src, re.MULTILINE)
+            if heading:
+                section = heading.group(1) or heading.group(2).strip()
+            continue
+        code = "\n".join(line.split("#")[0] for line in src.splitlines())
+        if section is None:
+            guarded = re.search(r"except (ImportError|ModuleNotFoundError)", code)
+            if re.search(rf"^\s*(import|from) {package}\b", code, re.MULTILINE) and not guarded:
+                return "all"
+        elif re.search(USE[package], code):
+            found.add(section)
+    return tuple(sorted(found))
+
+
+@pytest.mark.parametrize("package", environment.OPTIONAL_PACKAGES)
+def test_optional_parts_match_the_notebooks(package):
+    listed = {chapter: sections for chapter, sections, pkg, _ in environment.OPTIONAL_PARTS
+              if pkg == package}
+    found = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        where = sections_using(path, package)
+        if where:
+            found[path.stem[:2]] = where
+    assert found == {c: (s if s == "all" else tuple(sorted(s))) for c, s in listed.items()}, (
+        f"environment.OPTIONAL_PARTS says {package} is needed in {listed}, the notebooks use it "
+        f"in {found}: update the list (chapter 00's check prints it to learners)")
+
+
+def test_sections_using_sees_guards_and_sections(tmp_path):
+    def notebook(*cells):
+        path = tmp_path / "nb.ipynb"
+        path.write_text(json.dumps({"cells": [
+            {"cell_type": kind, "source": [src]} for kind, src in cells]}))
+        return path
+
+    assert sections_using(notebook(("code", "import torch")), "torch") == "all"
+    guarded = ("code", "try:\n    import torch\nexcept ImportError:\n    torch = None")
+    assert sections_using(notebook(guarded, ("markdown", "## 1. A"), ("code", "x = 1")), "torch") == ()
+    assert sections_using(notebook(guarded, ("markdown", "## 3. Parity"), ("code", "to_torch(layer)"),
+                                   ("markdown", "## Exercises"), ("code", "torch.zeros(3)")),
+                          "torch") == ("3", "Exercises")
+    assert sections_using(notebook(("markdown", "## 1. A"), ("code", "# torch would be nice")),
+                          "torch") == ()
+
+
+def test_report_names_what_cannot_run_without_torch():
+    versions = {name: "1.0" for name in environment.REQUIRED + environment.OPTIONAL}
+    full = environment.EnvironmentReport(python="3.11.0", versions=versions)
+    assert full.cannot_run == [] and "every chapter will run" in str(full)
+    no_torch = environment.EnvironmentReport(python="3.11.0", versions={**versions, "torch": None})
+    assert no_torch.ok  # torch is optional
+    text = str(no_torch)
+    assert "every chapter" not in text and "ready, except" in text
+    assert "chapter 05, section 4, needs torch" in text
+    for chapter, sections, pkg, what in environment.OPTIONAL_PARTS:
+        assert (f"chapter {chapter}" in text and what in text) == (pkg == "torch")
+    assert set(environment.USED_FOR) == set(environment.OPTIONAL)
+
+
+
+def test_parts_on_required_alone(monkeypatch):
+    parts = environment.parts_on_required_alone()
+    assert "05 (all but section 4)" in parts and "12" not in parts and "02" in parts
+    monkeypatch.setattr(environment, "OPTIONAL_PARTS", (("02", ("1", "3"), "torch", "x"),
+                                                        ("03", "all", "torch", "y")))
+    parts = environment.parts_on_required_alone()
+    assert "02 (all but sections 1, 3)" in parts and "03" not in parts and "12" in parts

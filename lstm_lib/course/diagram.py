@@ -27,6 +27,8 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
+from . import CHAPTERS
+
 PATHS = {
     "inputs": "x_t and h_{t-1} into the pre-activations z = x_t W_x + h_{t-1} W_h + b",
     "forget": "the forget gate f = sigmoid(z_f), multiplying the old cell",
@@ -49,7 +51,8 @@ CHAPTER_LEGEND = (
     r"02  the gates $f, i, o$: sigmoid switches      03  the candidate $g = \tilde{c}$: what to write",
     (r"04  the highway $c_{t-1} \to c_t$: gradients that survive      "
      r"05  the whole step, a layer over time"),
-    r"06  backward through time      07-13  train, debug, compare and speed up this cell")
+    (r"06  backward through time      "
+     f"07-{CHAPTERS[-1][0][:2]}  train it, debug it, put it to work, and beyond"))
 RULES = (
     (r"1  $c_t$ is copied (out, and into tanh): their gradients add, "
      r"dc $\leftarrow$ dc + dh $\odot\, o \odot (1 - \tanh^2 c_t)$"),

@@ -1,18 +1,51 @@
-"""Chapter 00: the environment check (versions, Colab or not, whether sliders will work) and
-the demonstration self-check the chapter uses to show how exercises are checked."""
+"""Chapter 00: the environment check. Versions of what the course uses, Colab or not, whether
+the sliders will work, and which parts of which chapters need the optional packages.
+
+(The chapter's demonstration exercise is in `exercises/ch00.py`, its slider in `widgets/demo.py`.)
+"""
 import importlib.metadata
 import platform
 import sys
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from .selfcheck import Mistake, expect_array, self_check
-
 # what the course needs (required) and what some chapters use (optional)
 REQUIRED = ("numpy", "matplotlib", "ipywidgets")
 OPTIONAL = ("plotly", "torch", "jupyterlab", "jupyterlab_widgets")
 MIN_PYTHON = (3, 9)
+
+# The parts of the course that need an optional package: (chapter, sections, package, what).
+# sections: a tuple of section numbers, or "all". Everything else runs on the required
+# packages alone. tests/test_ch00.py reads the notebooks and checks this list against them.
+OPTIONAL_PARTS = (
+    ("05", ("4",), "torch", "the same numbers as torch.nn.LSTM"),
+    ("09", "all", "torch", "its first cell imports torch (parity with torch.nn.GRU, parameter counts)"),
+    ("12", "all", "torch", "parity with torch.nn.LSTM, the race, the timings"),
+    ("12", ("2",), "plotly", "the zoomable figure of the race"),
+    ("13", "all", "torch", "every timing is against torch.nn.LSTM"),
+)
+
+
+def _chapters_using(package):
+    chapters = list(dict.fromkeys(c for c, _, pkg, _ in OPTIONAL_PARTS if pkg == package))
+    return ("chapters " if len(chapters) > 1 else "chapter ") + ", ".join(chapters)
+
+
+OPTIONAL_PACKAGES = tuple(dict.fromkeys(pkg for _, _, pkg, _ in OPTIONAL_PARTS))  # torch, plotly
+USED_FOR = {"jupyterlab": "to run the course on your machine",
+            "jupyterlab_widgets": "the sliders in JupyterLab",
+            **{pkg: _chapters_using(pkg) for pkg in OPTIONAL_PACKAGES}}
+
+
+def parts_needing(package):
+    """The lines 'chapter NN, section(s) ..., needs PACKAGE: what' for the parts that need it."""
+    lines = []
+    for chapter, sections, pkg, what in OPTIONAL_PARTS:
+        if pkg != package:
+            continue
+        where = ("the whole chapter" if sections == "all" else
+                 ("section " if len(sections) == 1 else "sections ") + ", ".join(sections))
+        lines.append(f"chapter {chapter}, {where}, needs {package}: {what}")
+    return lines
 
 
 def package_version(name):
@@ -71,6 +104,22 @@ def widget_support(ipywidgets_version, frontend_version, colab, kernel):
                   f"the sliders will work")
 
 
+def parts_on_required_alone():
+    """The chapters that need no optional package, e.g. ['00', ..., '05 (all but section 4)']."""
+    from . import CHAPTERS
+
+    whole = {chapter for chapter, sections, _, _ in OPTIONAL_PARTS if sections == "all"}
+    parts = []
+    for name, _ in CHAPTERS:
+        chapter = name[:2]
+        skip = [sec for c, sections, _, _ in OPTIONAL_PARTS if c == chapter for sec in sections]
+        if chapter in whole:
+            continue
+        parts.append(f"{chapter} (all but section{'s' * (len(skip) > 1)} {', '.join(skip)})"
+                     if skip else chapter)
+    return parts
+
+
 @dataclass
 class EnvironmentReport:
     python: str
@@ -94,6 +143,21 @@ class EnvironmentReport:
         """Everything the course needs is there (sliders are a bonus, figures show anyway)."""
         return self.python_ok and not self.missing
 
+    @property
+    def cannot_run(self):
+        """The parts of the course that will not run here, for want of an optional package."""
+        return [line for pkg in OPTIONAL_PACKAGES if self.versions.get(pkg) is None
+                for line in parts_needing(pkg)]
+
+    def verdict(self):
+        """Ready; ready except the parts listed (one per line); or not ready, and what is missing."""
+        if not self.ok:
+            return "not ready: missing " + ", ".join(self.missing or ["newer Python"])
+        if self.cannot_run:
+            return ("ready, except these parts (install the package to run them):\n    "
+                    + "\n    ".join(self.cannot_run))
+        return "ready: every chapter will run"
+
     def __str__(self):
         where = "Google Colab" if self.colab else ("a Jupyter kernel" if self.kernel
                                                     else "plain Python (no Jupyter kernel)")
@@ -101,12 +165,11 @@ class EnvironmentReport:
                                                   f"  (too old: need {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+)"),
                  f"running in          {where}"]
         for name, version in self.versions.items():
-            tag = "required" if name in REQUIRED else "optional"
+            tag = "required" if name in REQUIRED else f"optional: {USED_FOR[name]}"
             lines.append(f"{name:<19} {version or 'not installed'}  ({tag})")
         lines.append(("widgets             yes: " if self.widgets_ok else "widgets             no: ")
                      + self.widgets_reason)
-        lines.append("verdict             " + ("ready: every chapter will run" if self.ok else
-                                       "not ready: missing " + ", ".join(self.missing or ["newer Python"])))
+        lines.append("verdict             " + self.verdict())
         return "\n".join(lines)
 
 
@@ -118,69 +181,3 @@ def check_environment():
                                 colab, kernel)
     return EnvironmentReport(python=platform.python_version(), versions=versions, colab=colab,
                              kernel=kernel, widgets_ok=ok, widgets_reason=reason)
-
-
-# --- the demonstration self-check of chapter 00 ---------------------------------------------
-
-@self_check("your_mean gives the same numbers as np.mean, for rows and for columns")
-def check_demo_mean(your_mean):
-    """Demo exercise: `your_mean(x, axis)` averages a 2-D array along `axis` without np.mean."""
-    x = np.arange(12.0).reshape(3, 4)
-    for axis in (0, 1):
-        try:
-            got = your_mean(x, axis)
-        except NotImplementedError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-            raise Mistake(f"your_mean(x, axis={axis}) raised {type(exc).__name__}: {exc}")
-        got = expect_array(got, f"your_mean(x, axis={axis})")
-        want = x.mean(axis=axis)
-        if got.shape != want.shape:
-            other = x.mean(axis=1 - axis)
-            if got.shape == other.shape:
-                raise Mistake(f"your_mean(x, axis={axis}) has shape {got.shape}, expected "
-                              f"{want.shape}: you averaged along the other axis")
-            raise Mistake(f"your_mean(x, axis={axis}) has shape {got.shape}, expected {want.shape}")
-        if np.allclose(got, x.sum(axis=axis)):
-            raise Mistake(f"your_mean(x, axis={axis}) returns the sum: divide by the number "
-                          f"of elements along the axis ({x.shape[axis]})")
-        if np.allclose(got, x.sum(axis=axis) / x.shape[1 - axis]):
-            raise Mistake(f"your_mean(x, axis={axis}) divides by {x.shape[1 - axis]}, the "
-                          f"length of the other axis: divide by x.shape[{axis}] = {x.shape[axis]}")
-        if not np.allclose(got, want):
-            raise Mistake(f"your_mean(x, axis={axis}) is off by up to "
-                          f"{np.max(np.abs(got - want)):.3g}")
-
-
-# --- the demonstration widget of chapter 00 ---------------------------------------------------
-
-def plot_demo_sigmoid(slope=1.0):
-    """The demo widget's figure: sigmoid(slope * z) for z in [-6, 6]."""
-    import matplotlib.pyplot as plt
-
-    from ..activations import sigmoid
-
-    z = np.linspace(-6, 6, 241)
-    fig, ax = plt.subplots(figsize=(5, 2.6), dpi=80)
-    ax.plot(z, sigmoid(slope * z))
-    ax.set_xlabel("z")
-    ax.set_ylabel(f"sigmoid({slope:.1f} z)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def summary_demo_sigmoid(slope=1.0):
-    """The demo widget's readout: the curve's value at z = 1."""
-    from ..activations import sigmoid
-
-    return f"slope {slope:.1f}: sigmoid({slope:.1f} &middot; 1) = <b>{float(sigmoid(slope)):.3f}</b>"
-
-
-def demo_widget(slope=1.0):
-    """A one-slider widget to see whether sliders work here."""
-    from .widgets import interact, slider
-
-    return interact(plot_demo_sigmoid, summary_demo_sigmoid,
-                    slope=slider("slope a", 0.2, 5.0, 0.1, slope))
