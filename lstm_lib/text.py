@@ -3,11 +3,13 @@
 The corpus is the source code of a fixed list of modules from the Python standard library,
 read from this Python installation's own files at run time (found with `sysconfig`): nothing
 is downloaded, and the licence (the PSF licence that comes with Python) is the one you
-already have. The text depends on the Python version, so results are compared on one machine.
+already have. The text depends on the Python version, so results are compared on one
+Python version.
 
-Also here: a fixed train/validation split, a vocabulary built from the training part,
-counted unigram and bigram baselines, perplexity and bits per character, and sampling with
-a temperature.
+Also here: a fixed train/validation split of those modules, a held-out test text (other
+modules, never trained on or tuned on), a vocabulary built from the training part, counted
+unigram and bigram baselines, perplexity and bits per character, and sampling with a
+temperature. (The n-gram models that a language model has to beat are in `ngram.py`.)
 """
 import math
 import pathlib
@@ -23,6 +25,8 @@ from .seeding import get_rng
 CORPUS_MODULES = ("textwrap", "string", "fractions", "bisect", "heapq", "shlex", "calendar",
                   "colorsys", "queue", "statistics", "fnmatch", "glob", "random", "functools",
                   "pprint", "contextlib", "dataclasses")
+# Held-out test text: four other modules, present in every CPython from 3.9 on.
+TEST_MODULES = ("abc", "cmd", "copy", "csv")
 UNKNOWN = "\ufffd"  # stands for any character that the training part does not contain
 
 
@@ -40,14 +44,18 @@ def stdlib_sources(modules=CORPUS_MODULES):
 @dataclass
 class CharCorpus:
     """A text split into a training part (the first `1 - val_fraction`) and a validation
-    part (the rest), with a vocabulary from the training part only.
+    part (the rest), with a vocabulary from the training part only; optionally a separate
+    test text (`test_text`, from `test_sources`).
 
     `chars[i]` is the character of id i; the last id is UNKNOWN, used for characters that
-    occur only in the validation part. `train_ids` and `val_ids` are int64 arrays."""
+    occur only outside the training part. `train_ids`, `val_ids` and `test_ids` are int64
+    arrays (`test_ids` empty without a test text)."""
 
     text: str
     val_fraction: float = 0.1
     sources: list = field(default_factory=list)
+    test_text: str = ""
+    test_sources: list = field(default_factory=list)
 
     def __post_init__(self):
         if not 0 < self.val_fraction < 1:
@@ -58,6 +66,7 @@ class CharCorpus:
         self.index = {c: i for i, c in enumerate(self.chars)}
         self.train_ids = self.encode(self.train_text)
         self.val_ids = self.encode(self.val_text)
+        self.test_ids = self.encode(self.test_text)
 
     @property
     def vocab_size(self):
@@ -71,18 +80,22 @@ class CharCorpus:
         return "".join(self.chars[int(i)] for i in np.ravel(ids))
 
 
-def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None):
-    """The CharCorpus of the standard-library modules' source, concatenated in order.
+def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None,
+                       test_modules=TEST_MODULES):
+    """The CharCorpus of the standard-library modules' source, concatenated in order, with
+    the `test_modules`' source (concatenated the same way) as its held-out test text.
 
-    Reads local files only. `max_chars` keeps only the first characters (for quick tests)."""
-    sources = stdlib_sources(modules)
+    Reads local files only. `max_chars` keeps only the first characters of the training and
+    validation text (for quick tests)."""
+    sources, test_sources = stdlib_sources(modules), stdlib_sources(test_modules)
     if not sources:
         raise FileNotFoundError(f"none of the modules {modules} was found in {stdlib_dir()}")
-    parts = [path.read_text(encoding="utf-8") for _, path in sources]
-    text = "\n".join(parts)
+    text = "\n".join(path.read_text(encoding="utf-8") for _, path in sources)
     if max_chars is not None:
         text = text[:max_chars]
-    return CharCorpus(text, val_fraction, [m for m, _ in sources])
+    test_text = "\n".join(path.read_text(encoding="utf-8") for _, path in test_sources)
+    return CharCorpus(text, val_fraction, [m for m, _ in sources], test_text,
+                      [m for m, _ in test_sources])
 
 
 def batchify(ids, batch_size):
