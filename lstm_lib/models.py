@@ -4,11 +4,15 @@
   fresh batches of the adding problem (chapter 10 and experiments/long_range.py).
 - `StackedLSTM`: LSTM layers on top of each other with dropout between them.
 - `CharLM`: the character language model Embedding -> StackedLSTM -> Linear, with optional
-  weight tying between the embedding and the output layer (chapter 11).
+  weight tying between the embedding and the output layer, sampling (`generate`), scoring a
+  text (`nll`) and saving/loading its weights (chapter 11).
 
 Every model follows the Layer protocol of base.py: `params` and `grads` dicts with the same
-keys, `forward`, `backward` (overwrites `grads`), `train`/`eval`, `reset_state`.
+keys, `forward`, `backward` (overwrites `grads`), `train`/`eval`, `reset_state`. The stacked
+models are `Sequential`s with named parts.
 """
+import contextlib
+import json
 import time
 
 import numpy as np
@@ -17,7 +21,7 @@ from .base import Layer, Sequential
 from .datasets import adding_problem
 from .gru import GRU
 from .layers import Dropout, Embedding, LastStep, Linear
-from .losses import MSELoss
+from .losses import MSELoss, SoftmaxCrossEntropy
 from .lstm import LSTM
 from .optim import Adam, clip_grad_norm
 from .rnn import RNN
@@ -90,8 +94,14 @@ def train_adding(kind, length, hidden_size, steps, *, batch_size=64, lr=3e-3, cl
 
 # --- stacked LSTM -----------------------------------------------------------------------------
 
-class _Composite(Layer):
-    """A layer made of sub-layers `self.parts` (name -> layer); params/grads keys 'name.key'."""
+class _Named(Sequential):
+    """A Sequential whose layers have names (`self.parts`, name -> layer, in order): params
+    and grads keys are 'name.key' instead of 'index.key'. Everything else (forward, backward,
+    train/eval, astype, reset_state, zero_grad, dtype) is Sequential's."""
+
+    def __init__(self, parts):
+        super().__init__(*parts.values())
+        self.parts = parts
 
     @property
     def params(self):
@@ -101,61 +111,32 @@ class _Composite(Layer):
     def grads(self):
         return {f"{n}.{k}": v for n, l in self.parts.items() for k, v in l.grads.items()}
 
-    @property
-    def dtype(self):
-        return next((l.dtype for l in self.parts.values() if l.dtype is not None), None)
-
-    @property
-    def layers(self):  # lets the training loop find the recurrent layers inside
-        return list(self.parts.values())
-
-    def train(self):
-        for l in self.parts.values():
-            l.train()
-        self.training = True
-        return self
-
-    def eval(self):
-        for l in self.parts.values():
-            l.eval()
-        self.training = False
-        return self
-
-    def astype(self, dtype):
-        for l in self.parts.values():
-            l.astype(dtype)
-        return self
-
-    def reset_state(self):
-        for l in self.parts.values():
-            l.reset_state()
-
-    def zero_grad(self):
-        for l in self.parts.values():
-            l.zero_grad()
+    def __repr__(self):
+        inner = ",\n  ".join(f"{n}: {l!r}" for n, l in self.parts.items())
+        return f"{type(self).__name__}(\n  {inner}\n)"
 
 
-class StackedLSTM(_Composite):
+class StackedLSTM(_Named):
     """`num_layers` LSTM layers, each reading the hidden states of the one below, with
     dropout (probability `dropout`, training mode only) between them.
 
     forward(x (batch, time, input)) -> (batch, time, hidden) of the top layer. Parameters are
-    named 'lstm0.W_x', 'lstm1.W_h', ...; `state` is the list of each layer's (h, c)."""
+    named 'lstm0.W_x', 'lstm1.W_h', ...; `state` is the list of each layer's (h, c);
+    `stateful` (settable) carries every layer's state from one call to the next."""
 
     def __init__(self, input_size, hidden_size, num_layers=2, dropout=0.0, forget_bias=1.0,
                  stateful=False, dtype=np.float32, rng=None):
-        self.training = True
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         rng = rng or get_rng()
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.parts = {}
+        parts = {}
         for k in range(num_layers):
             if k > 0:
-                self.parts[f"drop{k}"] = Dropout(dropout, rng=rng)
-            self.parts[f"lstm{k}"] = LSTM(input_size if k == 0 else hidden_size, hidden_size,
-                                          forget_bias=forget_bias, stateful=stateful,
-                                          dtype=dtype, rng=rng)
+                parts[f"drop{k}"] = Dropout(dropout, rng=rng)
+            parts[f"lstm{k}"] = LSTM(input_size if k == 0 else hidden_size, hidden_size,
+                                     forget_bias=forget_bias, stateful=stateful, dtype=dtype, rng=rng)
+        super().__init__(parts)
 
     @property
     def lstms(self):
@@ -165,100 +146,172 @@ class StackedLSTM(_Composite):
     def state(self):
         return [l.state for l in self.lstms]
 
-    def forward(self, x):
-        for layer in self.parts.values():
-            x = layer.forward(x)
-        return x
+    @property
+    def stateful(self):
+        return all(l.stateful for l in self.lstms)
 
-    def backward(self, dh):
-        for layer in reversed(list(self.parts.values())):
-            dh = layer.backward(dh)
-        return dh
-
-
+    @stateful.setter
+    def stateful(self, flag):
+        for l in self.lstms:
+            l.stateful = bool(flag)
 # --- the character language model ------------------------------------------------------------
 
-class CharLM(_Composite):
-    """Embedding -> StackedLSTM -> Linear: logits for the next character at every step.
+class CharLM(_Named):
+    """Embedding -> StackedLSTM -> Dropout -> Linear: logits for the next character at every
+    step. forward(ids (batch, time) ints) -> logits (batch, time, vocab).
 
-    forward(ids (batch, time) ints) -> logits (batch, time, vocab). Dropout (probability
-    `dropout`) is applied between the LSTM layers and on the top layer's output.
+    Dropout (probability `dropout`, training mode only) sits between the LSTM layers and on
+    the top layer's output. With tie_weights=True the output layer uses the embedding matrix
+    itself, logits = h @ E.T + b: one (vocab, dim) matrix both reads characters in and scores
+    them out. That needs embed_dim == hidden_size; with `proj_size` set to embed_dim, a Linear
+    projection (hidden -> embed_dim) in between makes tying possible for any hidden size. The
+    tied matrix's gradient is the sum of what both uses give it.
 
-    With tie_weights=True the output layer uses the embedding matrix itself, logits =
-    h @ E.T + b: one (vocab, dim) matrix both reads characters in and scores them out. That
-    needs embed_dim == hidden_size; with `proj_size` set to embed_dim, a Linear projection
-    (hidden -> embed_dim) in between makes tying possible for any hidden size. The tied
-    matrix's gradient is the sum of what both uses give it.
+    The embedding starts N(0, 1) (as torch.nn.Embedding), so a tied output layer does too.
+    An untied output layer starts like torch.nn.Linear, uniform in +-1/sqrt(its input), unless
+    output_init="embedding": then its weights are N(0, 1) as well, the scale a tied model
+    starts from (so that tied and untied differ in the tying alone).
     """
 
     def __init__(self, vocab_size, embed_dim, hidden_size, num_layers=1, dropout=0.0,
-                 tie_weights=False, proj_size=None, forget_bias=1.0, dtype=np.float32, rng=None):
-        self.training = True
+                 tie_weights=False, proj_size=None, forget_bias=1.0, output_init="linear",
+                 dtype=np.float32, rng=None):
         rng = rng or get_rng()
-        self.vocab_size, self.tie_weights = vocab_size, tie_weights
         top = hidden_size if proj_size is None else proj_size
         if tie_weights and top != embed_dim:
             raise ValueError(f"weight tying needs the output layer's input ({top}) to equal "
                              f"embed_dim ({embed_dim}): set hidden_size = embed_dim, or "
                              f"proj_size = embed_dim")
-        self.parts = {"embed": Embedding(vocab_size, embed_dim, dtype=dtype, rng=rng)}
-        self.parts["rnn"] = StackedLSTM(embed_dim, hidden_size, num_layers, dropout,
-                                        forget_bias=forget_bias, dtype=dtype, rng=rng)
-        self.parts["drop"] = Dropout(dropout, rng=rng)
+        if output_init not in ("linear", "embedding"):
+            raise ValueError(f"output_init must be 'linear' or 'embedding', got {output_init!r}")
+        self.config = {"vocab_size": vocab_size, "embed_dim": embed_dim,
+                       "hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout,
+                       "tie_weights": tie_weights, "proj_size": proj_size,
+                       "forget_bias": forget_bias, "output_init": output_init}
+        self.vocab_size, self.tie_weights = vocab_size, tie_weights
+        parts = {"embed": Embedding(vocab_size, embed_dim, dtype=dtype, rng=rng)}
+        parts["rnn"] = StackedLSTM(embed_dim, hidden_size, num_layers, dropout,
+                                   forget_bias=forget_bias, dtype=dtype, rng=rng)
+        parts["drop"] = Dropout(dropout, rng=rng)
         if proj_size is not None:
-            self.parts["proj"] = Linear(hidden_size, proj_size, dtype=dtype, rng=rng)
+            parts["proj"] = Linear(hidden_size, proj_size, dtype=dtype, rng=rng)
         if tie_weights:
-            self.parts["out"] = _TiedOutput(self.parts["embed"], dtype)
+            parts["out"] = _TiedOutput(parts["embed"], dtype)
         else:
-            self.parts["out"] = Linear(top, vocab_size, dtype=dtype, rng=rng)
+            parts["out"] = Linear(top, vocab_size, dtype=dtype, rng=rng)
+            if output_init == "embedding":
+                parts["out"].params["W"][...] = rng.standard_normal((top, vocab_size))
+        super().__init__(parts)
 
     @property
     def rnn(self):
         return self.parts["rnn"]
 
-    def forward(self, ids):
-        x = self.parts["embed"].forward(ids)  # (B, T, E)
-        for name in ("rnn", "drop", "proj", "out"):
-            if name in self.parts:
-                x = self.parts[name].forward(x)
-        return x  # (B, T, vocab)
+    @property
+    def stateful(self):
+        """Whether the LSTM layers carry their state from one forward call to the next."""
+        return self.rnn.stateful
+
+    @stateful.setter
+    def stateful(self, flag):
+        self.rnn.stateful = flag
 
     def backward(self, dlogits):
-        d = dlogits
-        for name in ("out", "proj", "drop", "rnn"):
-            if name in self.parts:
-                d = self.parts[name].backward(d)
-        self.parts["embed"].backward(d)  # overwrites embed's grads ...
+        super().backward(dlogits)  # the embedding's backward overwrites its grads ...
         if self.tie_weights:  # ... so the output's share of the tied matrix is added after
             self.parts["embed"].grads["W"] += self.parts["out"].dW
 
     def generate(self, prompt_ids, n, temperature=1.0, rng=None):
-        """Feed `prompt_ids` (1-D), then sample `n` more ids one at a time, each fed back in.
-        Returns the n new ids. Runs in evaluation mode; the model's mode is restored."""
+        """Feed `prompt_ids` (1-D), then sample `n` more ids one at a time, each fed back in
+        with the state carried. Returns the n new ids. Runs in evaluation mode; the model's
+        mode and statefulness are restored (and its state reset) afterwards."""
         from .text import sample
 
         rng = rng or get_rng()
-        was_training = self.training
-        lstms = self.rnn.lstms
-        saved = [l.stateful for l in lstms]
-        self.eval()
-        try:
-            for l in lstms:
-                l.stateful = True
-                l.reset_state()
+        with _evaluating(self):
             logits = self.forward(np.asarray(prompt_ids, np.int64)[None, :])[0, -1]
             out = []
             for _ in range(n):
                 nxt = sample(logits, temperature, rng)
                 out.append(nxt)
                 logits = self.forward(np.array([[nxt]]))[0, -1]
-        finally:
-            for l, s in zip(lstms, saved):
-                l.stateful = s
-                l.reset_state()
-            if was_training:
-                self.train()
         return np.array(out, dtype=np.int64)
+
+    def nll(self, ids, streams=8, warmup=64, chunk=256):
+        """Mean negative log-likelihood, nats per character, of ids[1:], each character given
+        the ones before it: the number an n-gram model's `nll(ids)` gives on the same text.
+
+        The text is cut into `streams` consecutive pieces run side by side; each piece after
+        the first starts `warmup` characters early (those are read, not scored), so every
+        scored character has at least `warmup` characters of context, as it would in one long
+        run. Evaluation mode, the state carried in chunks of `chunk` steps."""
+        ids = np.asarray(ids, np.int64)
+        n = len(ids) - 1
+        if n < 1:
+            raise ValueError(f"need at least 2 ids to score, got {len(ids)}")
+        streams = min(streams, n)
+        piece = -(-n // streams)
+        rows = []
+        for s in range(0, n, piece):
+            e, w = min(s + piece, n), min(warmup, s)
+            y = ids[s - w + 1:e + 1].copy()
+            y[:w] = -1  # read, not scored
+            rows.append((ids[s - w:e], y))
+        width = max(len(x) for x, _ in rows)
+        X = np.zeros((len(rows), width), np.int64)
+        Y = np.full((len(rows), width), -1, np.int64)
+        for r, (x, y) in enumerate(rows):
+            X[r, :len(x)], Y[r, :len(y)] = x, y
+        ce = SoftmaxCrossEntropy(ignore_index=-1)
+        total, count = 0.0, 0
+        with _evaluating(self):
+            for t in range(0, width, chunk):
+                logits, y = self.forward(X[:, t:t + chunk]), Y[:, t:t + chunk]
+                k = int((y != -1).sum())
+                if k:
+                    total += ce.forward(logits.astype(np.float64), y) * k
+                    count += k
+        assert count == n, (count, n)
+        return total / n
+
+    def save(self, path, **info):
+        """Write the parameters, the constructor's arguments and `info` (JSON-ready values,
+        e.g. the vocabulary) to an .npz file that CharLM.load reads back."""
+        arrays = {f"param:{k}": v for k, v in self.params.items()}
+        meta = {"config": self.config, "dtype": str(self.dtype), "info": info}
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """The model stored by `save` (path or file object); its `info` dict is `model.info`."""
+        with np.load(path) as f:
+            meta = json.loads(str(f["meta"]))
+            model = cls(**meta["config"], dtype=np.dtype(meta["dtype"]), rng=np.random.default_rng(0))
+            stored = {k.removeprefix("param:"): f[k] for k in f.files if k.startswith("param:")}
+        if set(stored) != set(model.params):
+            raise ValueError(f"{path}: parameters {sorted(stored)} do not match the model's "
+                             f"{sorted(model.params)}")
+        for k, p in model.params.items():
+            p[...] = stored[k]
+        model.info = meta["info"]
+        return model
+
+
+@contextlib.contextmanager
+def _evaluating(model):
+    """Evaluation mode and carried state for a run of forward calls; afterwards the mode and
+    statefulness are put back and the state reset."""
+    was_training, was_stateful = model.training, model.stateful
+    model.eval()
+    model.stateful = True
+    model.reset_state()
+    try:
+        yield model
+    finally:
+        model.stateful = was_stateful
+        model.reset_state()
+        if was_training:
+            model.train()
 
 
 class _TiedOutput(Layer):
