@@ -1,9 +1,18 @@
 """Chapter 04: the cell-state highway. Along the cell path the gradient is multiplied only by
-forget gates, dc_{t-1} = dc_t * f_t, with no weight matrix and no tanh derivative; measured here
-with the library's real LSTM and RNN layers.
+forget gates, dc_{t-1} = dc_t * f_t, with no weight matrix and no tanh derivative.
+
+The chapter writes these measurements in the open; the copies here serve the widget and the
+tests (the notebook asserts that they give the same numbers):
+
+- `survival(layer, x, u)`: ||dL/dx_t|| / ||dL/dx_T|| for a loss u . h_T at the last step;
+- `gradient_survival(...)`: that for L.LSTM and L.RNN on the same inputs;
+- `path_ablation(...)`: one LSTM, three backward passes (both ways back, the highway alone,
+  the h path alone), the paths cut in the backward pass only, and what is left: the routes
+  that switch between the two (by linearity the four parts add up to the full gradient).
 """
 import numpy as np
 
+from ... import cells
 from ...activations import sigmoid
 from ...lstm import LSTM
 from ...rnn import RNN
@@ -12,68 +21,76 @@ from . import interact, slider
 FLOAT32_RESOLUTION = float(np.finfo(np.float32).eps)  # 1.2e-7: smaller relative parts get lost
 
 
-def cell_path_gradient(forget_bias=1.0, length=50, hidden=8, seed=0):
-    """Gradient of L = u . c_T with respect to c_0 through a real L.LSTM whose recurrent weights
-    are zero, so that the cell path is the only way back. Returns (dc0, predicted) where
-    predicted = u * prod_t f_t, with the forget gates f_t recomputed from the layer's weights."""
-    rng = np.random.default_rng(seed)
-    lstm = LSTM(1, hidden, forget_bias=forget_bias, dtype=np.float64, rng=rng)
-    lstm.params["W_h"][...] = 0.0
-    x = rng.standard_normal((1, length, 1))
-    out = lstm.forward(x)
-    u = rng.standard_normal((1, hidden))
-    lstm.backward(np.zeros_like(out), dc_T=u)
-    H = hidden
-    f = sigmoid(x[0] @ lstm.params["W_x"][:, H:2 * H] + lstm.params["b"][H:2 * H])  # (T, H)
-    return lstm.dstate0[1], u * np.prod(f, axis=0)
+def lstm_caches(lstm, x):
+    """Run the layer's weights over x (B, T, I) with cells.lstm_step; the caches of every step."""
+    p, (B, T, _), H = lstm.params, x.shape, lstm.hidden_size
+    h, c, caches = np.zeros((B, H)), np.zeros((B, H)), []
+    for t in range(T):
+        h, c, cache = cells.lstm_step(x[:, t], h, c, p["W_x"], p["W_h"], p["b"])
+        caches.append(cache)
+    return caches
 
 
-def _input_gradient_norms(layer, length, batch, input_scale, rng):
-    """||dL/dx_t|| for a loss L = u . h_T at the last step (geometric mean over the batch),
-    divided by its value at the last step."""
-    x = rng.standard_normal((batch, length, 1)) * input_scale
-    out = layer.forward(x)
-    d = np.zeros_like(out)
-    u = rng.standard_normal((batch, out.shape[2]))
-    d[:, -1] = u / np.linalg.norm(u, axis=1, keepdims=True)
-    dx = layer.backward(d)
-    norms = np.linalg.norm(dx, axis=2)  # (batch, T)
+def backward(caches, dh, dc, through_h=True, through_c=True):
+    """From the gradients dh, dc at h_T, c_T back to the start; returns dx (B, T, I) and
+    (dh_0, dc_0). through_h=False / through_c=False drops dh_prev / dc_prev at every step:
+    that way back is cut in the backward pass only, the forward pass is untouched."""
+    dx = []
+    for cache in reversed(caches):
+        dx_t, dh_prev, dc_prev, *_ = cells.lstm_step_backward(dh, dc, cache)
+        dx.append(dx_t)
+        dh = dh_prev if through_h else np.zeros_like(dh_prev)
+        dc = dc_prev if through_c else np.zeros_like(dc_prev)
+    return np.stack(dx[::-1], axis=1), (dh, dc)
+
+
+def batch_norms(dx):
+    """||dx_t|| per sequence, geometric mean over the batch: (B, T, I) -> (T,)."""
     with np.errstate(divide="ignore"):
-        g = np.exp(np.log(norms).mean(axis=0))
+        return np.exp(np.log(np.linalg.norm(dx, axis=2)).mean(axis=0))
+
+
+def survival(layer, x, u):
+    """||dL/dx_t|| / ||dL/dx_T|| for t = 1..T, L = sum_b u_b . h_{b,T} (geometric mean over
+    the batch), through the layer's own forward and backward."""
+    out = layer.forward(x)  # (B, T, H)
+    d_out = np.zeros_like(out)
+    d_out[:, -1] = u  # the loss sits on the last output only
+    g = batch_norms(layer.backward(d_out))  # (T,)
     return g / g[-1]
 
 
+def inputs(length, hidden=16, batch=16, input_scale=2.0, seed=0):
+    """The random inputs x (batch, length, 1) and unit loss vectors u (batch, hidden)."""
+    rng = np.random.default_rng(seed + 1)
+    x = rng.standard_normal((batch, length, 1)) * input_scale
+    u = rng.standard_normal((batch, hidden))
+    return x, u / np.linalg.norm(u, axis=1, keepdims=True)
+
+
 def gradient_survival(forget_bias=1.0, length=100, hidden=16, batch=16, input_scale=2.0, seed=0):
-    """How much of the gradient of a loss at the last step reaches the input at each earlier
-    step, for L.LSTM(forget_bias=...) and L.RNN with the library's default initialisation
-    (same seed, same inputs). Returns dict(lstm=array(length), rnn=array(length)); entry t is
-    ||dL/dx_t|| / ||dL/dx_T||, so the last entry is 1."""
-    result = {}
-    for name in ("lstm", "rnn"):
-        rng = np.random.default_rng(seed)
-        if name == "lstm":
-            layer = LSTM(1, hidden, forget_bias=forget_bias, dtype=np.float64, rng=rng)
-        else:
-            layer = RNN(1, hidden, dtype=np.float64, rng=rng)
-        result[name] = _input_gradient_norms(layer, length, batch, input_scale,
-                                             np.random.default_rng(seed + 1))
-    return result
+    """survival() of L.LSTM(forget_bias=...) and L.RNN, default initialisation from the same
+    seed, on the same inputs. Returns dict(lstm=array(length), rnn=array(length))."""
+    x, u = inputs(length, hidden, batch, input_scale, seed)
+    lstm = LSTM(1, hidden, forget_bias=forget_bias, dtype=np.float64, rng=np.random.default_rng(seed))
+    rnn = RNN(1, hidden, dtype=np.float64, rng=np.random.default_rng(seed))
+    return {"lstm": survival(lstm, x, u), "rnn": survival(rnn, x, u)}
 
 
 def path_ablation(forget_bias=1.0, length=100, hidden=16, batch=16, input_scale=2.0, seed=0):
-    """The LSTM's gradient survival (as in gradient_survival) with both paths back in time, with
-    the cell path alone (recurrent weights W_h set to zero, so nothing flows back through h),
-    and with the h path alone (forget bias -30, so f is about 1e-13 and the cell forgets at
-    once). Returns dict(both=, cell_only=, h_only=) of the share reaching the first step."""
-    shares = {}
-    for name, bias, zero_wh in (("both", forget_bias, False), ("cell_only", forget_bias, True),
-                                ("h_only", -30.0, False)):
-        layer = LSTM(1, hidden, forget_bias=bias, dtype=np.float64, rng=np.random.default_rng(seed))
-        if zero_wh:
-            layer.params["W_h"][...] = 0.0
-        shares[name] = float(_input_gradient_norms(layer, length, batch, input_scale,
-                                                   np.random.default_rng(seed + 1))[0])
-    return shares
+    """One L.LSTM, one forward pass, three backward passes of L = u . h_T. Returns the dx of
+    each, dict(both=, highway=, h=, mixed=) with mixed = both - highway - h (the routes that
+    switch between the cell and h at least once), and the forget gates f (T, B, H)."""
+    x, u = inputs(length, hidden, batch, input_scale, seed)
+    lstm = LSTM(1, hidden, forget_bias=forget_bias, dtype=np.float64, rng=np.random.default_rng(seed))
+    caches = lstm_caches(lstm, x)
+    zero = np.zeros_like(u)
+    dx = {"both": backward(caches, u, zero)[0],
+          "highway": backward(caches, u, zero, through_h=False)[0],
+          "h": backward(caches, u, zero, through_c=False)[0]}
+    dx["mixed"] = dx["both"] - dx["highway"] - dx["h"]
+    dx["f"] = np.array([cache.f for cache in caches])
+    return dx
 
 
 def plot_survival(forget_bias=1.0, length=100):
@@ -98,16 +115,17 @@ def plot_survival(forget_bias=1.0, length=100):
 
 
 def summary_survival(forget_bias=1.0, length=100):
-    """The widget's readout: the share of the gradient that reaches the first step."""
+    """The widget's readout: the ratio that reaches the first step."""
     s = gradient_survival(forget_bias, length)
     f = float(sigmoid(forget_bias))
 
     def word(v):
         return "vanished" if v < FLOAT32_RESOLUTION else "survives"
 
-    return (f"forget bias {forget_bias:.1f} (resting forget gate {f:.3f}), T = {length}: the first "
-            f"step receives <b>{s['lstm'][0]:.1e}</b> of the last step's gradient in the LSTM "
-            f"({word(s['lstm'][0])}) and <b>{s['rnn'][0]:.1e}</b> in the RNN ({word(s['rnn'][0])})")
+    return (f"forget bias {forget_bias:.1f} (forget gate {f:.3f} when its input is 0), T = {length}: "
+            f"the first step receives <b>{s['lstm'][0]:.1e}</b> of the last step's gradient in "
+            f"the LSTM ({word(s['lstm'][0])}) and <b>{s['rnn'][0]:.1e}</b> in the RNN "
+            f"({word(s['rnn'][0])})")
 
 
 def highway_widget(forget_bias=1.0, length=100):
