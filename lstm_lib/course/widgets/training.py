@@ -10,16 +10,10 @@ import math
 
 import numpy as np
 
+from ..training_tasks import sine_batch
 from . import interact, slider
 
-
-def sine_batch(n=8, T=30, seed=0):
-    """n sine waves with random phase and frequency: inputs (n, T, 1), next values (n, T, 1)."""
-    rng = np.random.default_rng(seed)
-    phase = rng.uniform(0, 2 * np.pi, (n, 1))
-    freq = rng.uniform(0.15, 0.35, (n, 1))
-    s = np.sin(phase + freq * np.arange(T + 1)).astype(np.float32)[..., None]
-    return s[:, :-1], s[:, 1:]
+__all__ = ["sine_batch", "short_run", "summary_short_run", "plot_short_run", "training_widget"]
 
 
 @functools.lru_cache(maxsize=256)
