@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import lstm_lib as L
+from lstm_lib.course import training_tasks as tasks
 from lstm_lib.course.exercises import ch07
 from lstm_lib.course.widgets import training as tw
 
@@ -69,11 +70,98 @@ def test_ch07_clip_checker():
     assert not always[0] and "unchanged" in always[1]
 
 
-def test_ch07_momentum_checker():
-    assert ch07.check_momentum_step.verdict(lambda p, g, v, lr, mu: (p - lr * (mu * v + g), mu * v + g))[0]
-    msg = ch07.check_momentum_step.verdict(lambda p, g, v, lr, mu: (p + mu * v - lr * g, mu * v - lr * g))[1]
-    assert "lr is folded" in msg
-    msg = ch07.check_momentum_step.verdict(lambda p, g, v, lr, mu: (p - lr * g, mu * v + g))[1]
-    assert "plain gradient" in msg
-    msg = ch07.check_momentum_step.verdict(lambda p, g, v, lr, mu: (p - lr * (v + mu * g), v + mu * g))[1]
-    assert "OLD velocity" in msg
+def test_echo_and_first_sign_tasks():
+    x, y = tasks.echo_streams(3, 30, delay=4, seed=1)
+    assert x.shape == y.shape == (3, 30, 1) and set(np.unique(x)) == {-1.0, 1.0}
+    assert np.array_equal(y[:, 4:], x[:, :-4]) and not y[:, :4].any()
+    x, y = tasks.first_sign_task(5, 12, seed=2)
+    assert x.shape == (5, 12, 1) and y.shape == (5, 1)
+    assert np.array_equal(x[:, 0, 0], y[:, 0]) and set(np.unique(y)) == {-1.0, 1.0}
+
+
+def adam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return p - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_ch07_adam_checker_accepts_the_rule():
+    assert ch07.check_adam_step.verdict(adam_step)[0]
+
+
+@pytest.mark.parametrize("switches, message", ch07.ADAM_MISTAKES)
+def test_ch07_adam_checker_names_each_mistake(switches, message):
+    def wrong(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        return ch07._adam(p, g, m, v, t, lr, beta1, beta2, eps, **switches)
+
+    ok, msg = ch07.check_adam_step.verdict(wrong)
+    assert not ok and message in msg
+
+
+def test_ch07_adam_checker_other_answers():
+    assert "three arrays" in ch07.check_adam_step.verdict(lambda p, g, m, v, t, lr, *a: p)[1]
+    msg = ch07.check_adam_step.verdict(lambda p, g, m, v, t, lr, *a: (p - lr * g, m, v))[1]
+    assert "off by up to" in msg
+    assert "raised ZeroDivisionError" in ch07.check_adam_step.verdict(lambda *a: 1 / 0)[1]
+
+
+def tbptt_epoch(lstm, readout, loss_fn, optimizer, X, Y, window):
+    h = c = None
+    losses = []
+    for s in range(0, X.shape[1], window):
+        x, y = X[:, s:s + window], Y[:, s:s + window]
+        loss = loss_fn.forward(readout.forward(lstm.forward(x, h, c)), y)
+        lstm.backward(readout.backward(loss_fn.backward()))
+        optimizer.step()
+        h, c = lstm.state
+        losses.append(loss)
+    return losses
+
+
+def test_ch07_tbptt_checker_accepts_the_loop_and_a_stateful_layer():
+    assert ch07.check_tbptt_epoch.verdict(tbptt_epoch)[0]
+
+    def stateful(lstm, readout, loss_fn, optimizer, X, Y, window):
+        lstm.stateful = True
+        lstm.reset_state()
+        try:
+            losses = []
+            for s in range(0, X.shape[1], window):
+                loss = loss_fn.forward(readout.forward(lstm.forward(X[:, s:s + window])), Y[:, s:s + window])
+                lstm.backward(readout.backward(loss_fn.backward()))
+                optimizer.step()
+                losses.append(loss)
+            return losses
+        finally:
+            lstm.stateful = False
+            lstm.reset_state()
+
+    assert ch07.check_tbptt_epoch.verdict(stateful)[0]
+
+
+@pytest.mark.parametrize("mistake", list(ch07.TBPTT_MISTAKES))
+def test_ch07_tbptt_checker_names_each_mistake(mistake):
+    ok, msg = ch07.check_tbptt_epoch.verdict(lambda *a: ch07._wrong_epoch(*a, mistake))
+    assert not ok and msg == ch07.TBPTT_MISTAKES[mistake]
+
+
+def test_ch07_tbptt_checker_other_mistakes():
+    def drop_last(lstm, readout, loss_fn, optimizer, X, Y, window):
+        return tbptt_epoch(lstm, readout, loss_fn, optimizer, X[:, :48], Y[:, :48], window)
+
+    assert "last, shorter window" in ch07.check_tbptt_epoch.verdict(drop_last)[1]
+
+    def step_first(lstm, readout, loss_fn, optimizer, X, Y, window):  # stale gradients
+        h = c = None
+        losses = []
+        for s in range(0, X.shape[1], window):
+            optimizer.step()
+            loss = loss_fn.forward(readout.forward(lstm.forward(X[:, s:s + window], h, c)), Y[:, s:s + window])
+            lstm.backward(readout.backward(loss_fn.backward()))
+            h, c = lstm.state
+            losses.append(loss)
+        return losses
+
+    ok, msg = ch07.check_tbptt_epoch.verdict(step_first)
+    assert not ok and "window 2 of epoch 1" in msg and "earlier windows agree" in msg
+    assert "one per window" in ch07.check_tbptt_epoch.verdict(lambda *a: 0.5)[1]

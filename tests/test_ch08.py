@@ -5,49 +5,107 @@ import pytest
 
 import lstm_lib as L
 from lstm_lib import diagnostics
+from lstm_lib.course import mystery_bugs
 from lstm_lib.course import planted_bugs as bugs
 from lstm_lib.course.exercises import ch08
 from lstm_lib.course.widgets import debugging
 
-X64 = np.random.default_rng(0).standard_normal((2, 5, 3))  # batch 2, time 5, input 3 (hidden 4)
+
+# where each mystery's bug really is (how mystery_bugs.py builds it)
+TRUTH = {"A": "step", "B": "gates_backward", "C": "new_grad", "D": "input_grad"}
 
 
+def test_mysteries_change_the_method_the_truth_names():
+    for name, cls in mystery_bugs.MYSTERIES.items():
+        overridden = [m for m in ch08.METHODS if m in vars(cls)]
+        assert overridden == [TRUTH[name]]
 
 
-
-def test_ch08_tool_match_checker():
-    good = {"random_init_grads": "gradient_check", "optimiser_never_steps": "update_ratio",
-            "missing_sigmoid_grad": "gradient_check", "dc_not_carried": "gradient_check",
-            "transposed_weight": "shape_check"}
-    assert ch08.check_tool_match.verdict(good)[0]
-    ok, msg = ch08.check_tool_match.verdict({**good, "optimiser_never_steps": "gradient_check"})
-    assert not ok and "optimiser" in msg
-    ok, msg = ch08.check_tool_match.verdict({**good, "missing_sigmoid_grad": "overfit_test"})
-    assert not ok and "still memorised" in msg
-    assert "no tool chosen yet" in ch08.check_tool_match.verdict({b: None for b in ch08.BUGS})[1]
-    assert "not one of the tools" in ch08.check_tool_match.verdict({**good, "dc_not_carried": "luck"})[1]
-    assert "no tool given" in ch08.check_tool_match.verdict({"random_init_grads": "gradient_check"})[1]
+def test_ch08_diagnosis_checker_accepts_the_truth_only():
+    assert ch08.check_diagnosis.verdict(TRUTH)[0]
+    for name in TRUTH:
+        for method in ch08.METHODS:
+            if method == TRUTH[name]:
+                continue
+            ok, msg = ch08.check_diagnosis.verdict({**TRUTH, name: method})
+            assert not ok and msg.startswith(f"mystery {name} is not in {method}: ")
 
 
-def test_ch08_tool_match_agrees_with_the_tools():
-    """The checker's answer key is what the tools measure: the gradient check flags each
-    gradient bug, the update ratio the optimiser bug, the shape check the transposed weight."""
-    for bug in ("random_init_grads", "missing_sigmoid_grad", "dc_not_carried"):
-        assert "gradient_check" in ch08.CATCHES[bug]
-        cls = bugs.BROKEN_LAYERS[bug]
-        assert not L.gradient_check(cls(3, 4, dtype=np.float64), X64).passed
-    assert not diagnostics.shape_check(bugs.BROKEN_LAYERS["transposed_weight"]).passed
+def test_ch08_diagnosis_checker_gives_the_evidence():
+    msg = ch08.check_diagnosis.verdict({**TRUTH, "C": "carry"})[1]
+    assert "passes with five time steps" in msg
+    msg = ch08.check_diagnosis.verdict({**TRUTH, "D": "gates_backward"})[1]
+    assert "only the input gradient is wrong" in msg
+    msg = ch08.check_diagnosis.verdict({**TRUTH, "B": "step"})[1]
+    assert "forward pass gives exactly what lstm_lib.LSTM gives" in msg
+    msg = ch08.check_diagnosis.verdict({**TRUTH, "A": "gates_backward"})[1]
+    assert "forward pass already differs" in msg
+    assert "replace None" in ch08.check_diagnosis.verdict({k: None for k in TRUTH})[1]
+    assert "not one of" in ch08.check_diagnosis.verdict({**TRUTH, "A": "luck"})[1]
+    assert "no diagnosis for mystery B" in ch08.check_diagnosis.verdict({"A": "step"})[1]
 
 
-def test_ch08_change_ratio_checker():
-    assert ch08.check_change_ratio.verdict(lambda b, a: np.linalg.norm(a - b) / np.linalg.norm(b))[0]
-    assert "||before||" in ch08.check_change_ratio.verdict(
-        lambda b, a: np.linalg.norm(a - b) / np.linalg.norm(a))[1]
-    assert "size of the change alone" in ch08.check_change_ratio.verdict(
-        lambda b, a: np.linalg.norm(a - b))[1]
-    assert "one number" in ch08.check_change_ratio.verdict(lambda b, a: np.abs(a - b) / np.abs(b))[1]
-    assert "elementwise" in ch08.check_change_ratio.verdict(
-        lambda b, a: np.mean(np.abs(a - b) / np.abs(b)))[1]
+def test_ch08_evidence_is_what_the_tools_say():
+    ev = {k: ch08.evidence(k) for k in TRUTH}
+    assert not ev["A"]["forward_right"] and all(ev[k]["forward_right"] for k in "BCD")
+    assert not ev["C"]["repeatable"] and all(ev[k]["repeatable"] for k in "ABD")
+    assert ev["C"]["fails_1_step"] == ev["C"]["fails_5_steps"] == set()
+    assert ev["D"]["fails_1_step"] == {"input"}
+    assert {"W_x", "b", "input"} <= ev["B"]["fails_1_step"]
+
+
+def frozen(model, loss_fn, optimizer, x, y, copy=True, compare=np.array_equal, step_only=False,
+           moved=False):
+    before = {k: p.copy() if copy else p for k, p in model.params.items()}
+    if not step_only:
+        loss_fn.forward(model.forward(x), y)
+        model.backward(loss_fn.backward())
+    optimizer.step()
+    return sorted(k for k, p in model.params.items() if compare(p, before[k]) != moved)
+
+
+def test_ch08_frozen_parameters_checker():
+    assert ch08.check_frozen_parameters.verdict(frozen)[0]
+    cases = [({"copy": False}, "live arrays"), ({"compare": np.allclose}, "np.array_equal"),
+             ({"step_only": True}, "forward and backward first"),
+             ({"moved": True}, "parameters that moved")]
+    for kwargs, expected in cases:
+        ok, msg = ch08.check_frozen_parameters.verdict(lambda *a, kw=kwargs: frozen(*a, **kw))
+        assert not ok and expected in msg, (kwargs, msg)
+    assert "list of parameter names" in ch08.check_frozen_parameters.verdict(lambda *a: True)[1]
+
+
+def test_readout_only_optimiser_moves_the_readout_and_not_the_lstm():
+    rng = np.random.default_rng(0)
+    model = L.Sequential(L.LSTM(1, 6, rng=rng), L.Linear(6, 1, rng=rng))
+    before = diagnostics.snapshot(model)
+    x, y = debugging.sine_wave()
+    report = diagnostics.overfit_test(model, L.MSELoss(), bugs.readout_only_adam(model), x, y,
+                                      steps=250)
+    assert report.losses[-1] < 0.25 * report.losses[0]  # the loss goes down ...
+    assert all(np.array_equal(before[k], model.params[k]) for k in ("0.W_x", "0.W_h", "0.b"))
+    assert not np.array_equal(before["1.W"], model.params["1.W"])  # ... the read-out learns
+
+
+def test_noisy_grad_lstm_is_random_init_grad_lstm_at_scale_one():
+    x = np.random.default_rng(1).standard_normal((2, 5, 3))
+    slow = bugs.RandomInitGradLSTM(3, 4, dtype=np.float64)
+    fast = bugs.NoisyGradLSTM(3, 4, dtype=np.float64)
+    for k in slow.params:
+        fast.params[k][...] = slow.params[k]
+    dh = np.random.default_rng(2).standard_normal((2, 5, 4))
+    for _ in range(2):
+        slow.forward(x), fast.forward(x)
+        slow.backward(dh), fast.backward(dh)
+        for k in slow.grads:
+            assert np.allclose(slow.grads[k], fast.grads[k], atol=1e-12)
+    clean = L.LSTM(3, 4, dtype=np.float64)
+    for k in clean.params:
+        clean.params[k][...] = slow.params[k]
+    clean.forward(x)
+    clean.backward(dh)
+    noise = np.concatenate([(slow.grads[k] - clean.grads[k]).ravel() for k in clean.grads])
+    assert 0.8 < noise.std() < 1.2  # np.random.randn's scale, not 0.01
 
 
 def test_never_stepping_optimiser_has_zero_ratios_at_every_rate():

@@ -197,3 +197,20 @@ def test_stored_activations_grows_linearly_and_leaves_layer_alone():
     assert counts[2] - counts[1] == 2 * (counts[1] - counts[0])
     assert layer._carry is None
     assert diagnostics.stored_activations(bugs.ReferenceLSTM(1, 8), x[:, :10]) > 0
+
+
+def test_one_overfitting_threshold_separates_correct_from_randn_noise():
+    """The course's threshold (chapters 07 and 08): a correct model passes with a wide margin,
+    gradients started from np.random.randn noise fail it with Adam and with SGD."""
+    assert diagnostics.OVERFIT_TARGET == 1e-3 and diagnostics.OVERFIT_STEPS == 400
+    x, y = wave(60)
+    finals = {}
+    for name, scale, make_opt in [("correct", 0.0, lambda m: L.Adam(m, 0.01)),
+                                  ("noise, Adam", 1.0, lambda m: L.Adam(m, 0.01)),
+                                  ("noise, SGD", 1.0, lambda m: L.SGD(m, 0.1))]:
+        L.seed(0)
+        model = L.Sequential(bugs.NoisyGradLSTM(1, 16, noise_scale=scale), L.Linear(16, 1))
+        report = diagnostics.overfit_test(model, L.MSELoss(), make_opt(model), x, y)
+        finals[name] = (report.passed, report.losses[-1])
+    assert finals["correct"][0] and finals["correct"][1] < diagnostics.OVERFIT_TARGET / 10
+    assert not finals["noise, Adam"][0] and not finals["noise, SGD"][0]

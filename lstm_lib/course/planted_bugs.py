@@ -5,21 +5,25 @@ Each broken layer subclasses the readable, correct `lstm_lib.reference.Reference
 same function as lstm_lib.LSTM, the same `params` names and layout) and changes exactly one
 small method of it, so the planted bug is one line you can read:
 
-- `RandomInitGradLSTM`: the weight gradients start from random noise instead of zeros and
-  the per-step contributions are added on top.
+- `RandomInitGradLSTM`: the weight gradients start from random noise of `np.random.randn`'s
+  scale (standard deviation 1) instead of zeros, and the per-step contributions are added
+  on top. `NoisyGradLSTM` is the same bug on the fast layer, with the noise scale as a knob.
 - `NoSigmoidGradLSTM`: the forget gate's gradient skips the sigmoid derivative f (1 - f).
 - `NoCarryLSTM`: `dc` is not passed back to the previous step (the highway is cut).
 - `TransposedWeightLSTM`: the input gradient multiplies by a gate's weight block without
   transposing it; the shapes only clash when input_size != hidden_size.
 - `NoStepSGD`: an optimiser whose step rebinds a local name instead of changing the
   parameter array in place, so the weights never move.
+- `readout_only_adam`: an optimiser built from the read-out layer's parameters only, so the
+  LSTM below it never changes while the loss still goes down.
 
 All of them are importable and work with lstm_lib.gradient_check, fit and the optimisers.
 """
 import numpy as np
 
 from ..activations import sigmoid_grad, tanh_grad
-from ..optim import SGD
+from ..lstm import LSTM
+from ..optim import SGD, Adam
 from ..reference import ReferenceLSTM
 
 
@@ -29,10 +33,29 @@ class RandomInitGradLSTM(ReferenceLSTM):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._noise = np.random.default_rng(12345)
+        self._noise = np.random.default_rng(12345)  # stands in for np.random, seeded
 
     def new_grad(self, param):
-        return (0.01 * self._noise.standard_normal(param.shape)).astype(param.dtype)
+        return self._noise.standard_normal(param.shape).astype(param.dtype)  # np.random.randn
+
+
+class NoisyGradLSTM(LSTM):
+    """RandomInitGradLSTM's bug on the fast layer, at any scale: after the correct backward,
+    `noise_scale` times fresh standard normal noise is added to every weight gradient (drawn
+    in the same order, W_x, W_h, b, from the same seeded generator), which is what starting
+    the sums at noise computes. noise_scale=1 gives RandomInitGradLSTM's gradients to
+    rounding; it is ~30 times faster, for sweeping the scale."""
+
+    def __init__(self, *args, noise_scale=1.0, noise_seed=12345, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.noise_scale = noise_scale
+        self._noise = np.random.default_rng(noise_seed)
+
+    def backward(self, dh, dh_T=None, dc_T=None):
+        dx = super().backward(dh, dh_T, dc_T)
+        for g in self.grads.values():
+            g += (self.noise_scale * self._noise.standard_normal(g.shape)).astype(g.dtype)
+        return dx
 
 
 class NoSigmoidGradLSTM(ReferenceLSTM):
@@ -72,6 +95,13 @@ class NoStepSGD(SGD):
 
     def _update(self, key, p, g):
         p = p - self.lr * g  # the bug: a new local array; the one in params is untouched
+
+
+def readout_only_adam(model, lr=0.01):
+    """Bug: the optimiser is built from the read-out's parameters only (`Adam(head)` where
+    `Adam(model)` belonged, or a parameter list collected before the LSTM was added). The
+    read-out learns, so the loss goes down; the LSTM's weights never change."""
+    return Adam(model.layers[-1], lr=lr)  # the bug: model.layers[-1] instead of model
 
 
 BROKEN_LAYERS = {
