@@ -92,3 +92,87 @@ def test_check_forget_bias(wrong, words):
     assert ch02.check_forget_bias.verdict(5.3)[0]
     ok, msg = ch02.check_forget_bias.verdict(wrong)
     assert not ok and words in msg, msg
+
+
+def step_right(x, h_prev, c_prev, W_x, W_h, b, order=(0, 1, 2, 3), cand=np.tanh, gate=stable_sigmoid):
+    H = h_prev.shape[1]
+    z = x @ W_x + h_prev @ W_h + b
+    i, f, g, o = (z[:, k * H:(k + 1) * H] for k in order)
+    i, f, g, o = gate(i), gate(f), cand(g), gate(o)
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def _with(**kw):
+    return lambda *a: step_right(*a, **kw)
+
+
+def _blocks(x, h, c, W_x, W_h, b):
+    H = h.shape[1]
+    z = x @ W_x + h @ W_h + b
+    i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
+    return stable_sigmoid(i), stable_sigmoid(f), np.tanh(g), stable_sigmoid(o)
+
+
+def _h_no_tanh(x, h, c, W_x, W_h, b):
+    i, f, g, o = _blocks(x, h, c, W_x, W_h, b)
+    new_c = f * c + i * g
+    return o * new_c, new_c
+
+
+def _no_input_gate(x, h, c, W_x, W_h, b):
+    i, f, g, o = _blocks(x, h, c, W_x, W_h, b)
+    new_c = f * c + g
+    return o * np.tanh(new_c), new_c
+
+
+def _no_forget_gate(x, h, c, W_x, W_h, b):
+    i, f, g, o = _blocks(x, h, c, W_x, W_h, b)
+    new_c = c + i * g
+    return o * np.tanh(new_c), new_c
+
+
+def _old_cell_in_h(x, h, c, W_x, W_h, b):
+    i, f, g, o = _blocks(x, h, c, W_x, W_h, b)
+    return o * np.tanh(c), f * c + i * g
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_with(order=(0, 2, 1, 3)), "forget gate f from block 2"),  # f and g swapped
+    (_with(order=(0, 1, 3, 2)), "candidate g from block 3"),  # g and o swapped (an i, f, o, g layout)
+    (_with(order=(1, 0, 2, 3)), "input gate i from block 1"),
+    (_with(cand=stable_sigmoid), "candidate g went through the sigmoid"),
+    (_with(gate=np.tanh), "gates went through tanh"),
+    (_h_no_tanh, "h = o * c"),
+    (_no_input_gate, "multiply it by the input gate"),
+    (_no_forget_gate, "multiply it by the forget gate"),
+    (_old_cell_in_h, "old cell c_prev"),
+    (lambda x, h, c, W_x, W_h, b: step_right(x, 0 * h, c, W_x, W_h, b), "previous output is missing"),
+    (lambda x, h, c, W_x, W_h, b: step_right(x, h, c, W_x, W_h, 0 * b), "bias b is missing"),
+    (lambda *a: step_right(*a)[::-1], "swapped"),
+    (lambda *a: step_right(*a)[0], "two arrays"),
+    (lambda x, h, c, W_x, W_h, b: (x @ W_x + h @ W_h + b,) * 2, "four blocks"),
+    (lambda x, h, c, W_x, W_h, b: (x @ W_x.T, c), "ValueError"),
+    (lambda *a: tuple(v + 0.01 for v in step_right(*a)), "off by"),
+])
+def test_check_lstm_step(wrong, words):
+    assert ch02.check_lstm_step.verdict(step_right)[0]
+    ok, msg = ch02.check_lstm_step.verdict(wrong)
+    assert not ok and words in msg, msg
+
+
+def test_plot_learned_gates_shows_the_unit_and_the_answer():
+    import matplotlib.pyplot as plt
+
+    T = 20
+    x = np.zeros((T, 3))
+    x[[3, 10], 1], x[T - 1, 2] = 1, 1
+    g = {k: np.full((T, 2), v) for k, v in zip("ifgoc", (0.1, 0.2, 0.3, 0.4, 0.5))}
+    g["f"][:, 1] = 0.9
+    fig = gates.plot_learned_gates(x, g, 1, np.zeros(T), np.r_[np.zeros(T - 1), 0.7])
+    top, mid, low = fig.axes[:3]
+    lines = {line.get_label(): line.get_ydata() for line in mid.lines}
+    assert np.allclose(lines["forget gate $f$"], 0.9)  # unit 1's forget gate, not unit 0's
+    star = [line for line in low.lines if line.get_label() == "the answer at the cue"][0]
+    assert star.get_xdata()[0] == T - 1 and star.get_ydata()[0] == 0.7
+    plt.close(fig)

@@ -1,4 +1,5 @@
 """Self-checks for chapter 02, gates."""
+import itertools
 import warnings
 
 import numpy as np
@@ -70,3 +71,87 @@ def check_forget_bias(forget_bias, steps=20, keep=0.9):
         raise Mistake(f"forget bias {b:g} keeps the value, but the gate is so saturated that its "
                       f"gradient sigmoid'(z) = {f * (1 - f):.1e} is next to nothing: it could never "
                       f"learn to forget. Pick a bias between {need:.2f} and 12")
+
+
+# --- exercise: the LSTM step forward ---------------------------------------------------------
+
+_GATE_NAMES = ("input gate i", "forget gate f", "candidate g", "output gate o")
+
+
+def _step_case():
+    rng = np.random.default_rng(20)
+    B, I, H = 2, 3, 4
+    x, h_prev, c_prev = rng.standard_normal((B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    W_x, W_h, b = rng.standard_normal((I, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    return x, h_prev, c_prev, W_x, W_h, b
+
+
+def _step_from_blocks(zi, zf, zg, zo, c_prev, cand=np.tanh, gate=sigmoid):
+    i, f, g, o = gate(zi), gate(zf), cand(zg), gate(zo)
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def _step_mistakes(x, h_prev, c_prev, W_x, W_h, b):
+    """(h, c) of typical wrong steps, each with the message that names the mistake."""
+    H = h_prev.shape[1]
+    z = x @ W_x + h_prev @ W_h + b
+    blk = [z[:, k * H:(k + 1) * H] for k in range(4)]
+    i, f, g, o = sigmoid(blk[0]), sigmoid(blk[1]), np.tanh(blk[2]), sigmoid(blk[3])
+    c = f * c_prev + i * g
+    yield (o * c, c), "h = o * c: the output squashes the cell first, h = o * tanh(c)"
+    yield (np.tanh(o * c), c), "h = tanh(o * c): the tanh goes on the cell only, h = o * tanh(c)"
+    yield (o * np.tanh(c_prev), c), "h uses the old cell c_prev: use the new one, h = o * tanh(c)"
+    c_no_i = f * c_prev + g
+    yield (o * np.tanh(c_no_i), c_no_i), "the candidate is added in full: multiply it by the input gate, i * g"
+    c_no_f = c_prev + i * g
+    yield (o * np.tanh(c_no_f), c_no_f), "the old cell is kept in full: multiply it by the forget gate, f * c_prev"
+    yield _step_from_blocks(*blk, c_prev, cand=sigmoid), ("the candidate g went through the sigmoid: it uses "
+                                                          "tanh, so it can be negative")
+    yield _step_from_blocks(*blk, c_prev, gate=np.tanh), "the gates went through tanh: i, f and o use the sigmoid"
+    z_no_h = x @ W_x + b
+    yield (_step_from_blocks(*[z_no_h[:, k * H:(k + 1) * H] for k in range(4)], c_prev),
+           "the previous output is missing: z = x @ W_x + h_prev @ W_h + b")
+    z_no_b = x @ W_x + h_prev @ W_h
+    yield (_step_from_blocks(*[z_no_b[:, k * H:(k + 1) * H] for k in range(4)], c_prev),
+           "the bias b is missing: z = x @ W_x + h_prev @ W_h + b")
+
+
+@self_check("your step gives the same h and c as L.cells.lstm_step: gates i, f, g, o from one product")
+def check_lstm_step(lstm_step):
+    """`lstm_step(x, h_prev, c_prev, W_x, W_h, b)` returns (h, c), each (B, H), with fused weights
+    in PyTorch's gate order i, f, g, o."""
+    from ... import cells
+
+    case = _step_case()
+    x, h_prev, c_prev, W_x, W_h, b = case
+    B, H = h_prev.shape
+    want_h, want_c, _ = cells.lstm_step(*case)
+    got = call(lstm_step, *[a.copy() for a in case], name="lstm_step")
+    if not isinstance(got, tuple) or len(got) != 2:
+        kind = f"a tuple of {len(got)}" if isinstance(got, tuple) else type(got).__name__
+        raise Mistake(f"lstm_step should return two arrays, h and c (return h, c), got {kind}")
+    h, c = (expect_array(v, name) for v, name in zip(got, ("h", "c")))
+    for value, name in ((h, "h"), (c, "c")):
+        if value.shape == (B, 4 * H):
+            raise Mistake(f"{name} has shape {value.shape}, the shape of all four pre-activations: "
+                          f"cut z into four blocks of H = {H} columns")
+        if value.shape != (B, H):
+            raise Mistake(f"{name} has shape {value.shape}, expected (B, H) = {(B, H)}")
+        expect_finite(value, name)
+    if close(h, want_c) and close(c, want_h):
+        raise Mistake("h and c are swapped: return h, c (the output first, as L.cells.lstm_step)")
+    if close(h, want_h) and close(c, want_c):
+        return
+    z = x @ W_x + h_prev @ W_h + b
+    blocks = [z[:, k * H:(k + 1) * H] for k in range(4)]
+    for order in itertools.permutations(range(4)):
+        if order != (0, 1, 2, 3) and close(c, _step_from_blocks(*(blocks[k] for k in order), c_prev)[1]):
+            wrong = [f"the {_GATE_NAMES[g]} from block {k}" for g, k in enumerate(order) if g != k]
+            raise Mistake("the blocks are in the wrong order: you took " + ", ".join(wrong)
+                          + ". PyTorch's order is i, f, g, o: block k is columns k*H:(k+1)*H")
+    for (bad_h, bad_c), message in _step_mistakes(*case):
+        if close(h, bad_h) and close(c, bad_c):
+            raise Mistake(message)
+    expect_close(c, want_c, "c", hint="expected c = f * c_prev + i * g")
+    expect_close(h, want_h, "h", hint="expected h = o * tanh(c)")

@@ -76,8 +76,8 @@ def plot_traces(runs, keys=("c", "h"), title=None):
 
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 2.8), dpi=80, squeeze=False)
     for ax, key in zip(axes[0], keys):
-        for label, tr in runs:
-            ax.plot(tr[key], marker=".", ms=3, label=label)
+        for k, (label, tr) in enumerate(runs):  # dashed after the first, so equal traces both show
+            ax.plot(tr[key], marker=".", ms=3, ls=("-", "--", ":")[k % 3], label=label)
         pulse_at = int(np.argmax(runs[0][1]["x"]))
         ax.axvline(pulse_at, color="gray", ls=":", lw=1)
         ax.set_xlabel("step t (dotted: the input pulse)")
@@ -133,3 +133,45 @@ def gate_widget(forget_bias=2.0, input_bias=0.0, output_bias=0.0):
                     forget_bias=slider("forget-gate bias", -4.0, 8.0, 0.5, forget_bias),
                     input_bias=slider("input-gate bias", -6.0, 6.0, 0.5, input_bias),
                     output_bias=slider("output-gate bias", -6.0, 6.0, 0.5, output_bias))
+
+
+def plot_learned_gates(x, gates, unit, pred, target):
+    """One sequence of the remember-until-cue task and what a trained LSTM does with it.
+
+    x (T, 3): value, store flag, cue flag; gates: dict of (T, H) arrays i, f, g, o, c;
+    unit: the hidden unit to show; pred, target: (T,) the network's output and the answer.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..diagram import COLORS
+
+    t = np.arange(len(x))
+    stores, cue = np.flatnonzero(x[:, 1]), int(np.flatnonzero(x[:, 2])[0])
+    fig, (top, mid, low) = plt.subplots(3, 1, figsize=(7.2, 5.4), dpi=80, sharex=True,
+                                        gridspec_kw={"height_ratios": [1, 1.3, 1.1]})
+    top.bar(t, x[:, 0], color="lightgray", label="value shown at each step")
+    top.bar(stores, x[stores, 0], color="tab:olive", label="value at a store step")
+    top.set_ylabel("input")
+    top.set_ylim(-1.15, 1.15)
+    top.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    mid.plot(t, gates["i"][:, unit], marker=".", color=COLORS["input"], label="input gate $i$")
+    mid.plot(t, gates["f"][:, unit], marker=".", color=COLORS["forget"], label="forget gate $f$")
+    mid.plot(t, gates["o"][:, unit], marker=".", color=COLORS["output"], label="output gate $o$")
+    mid.set_ylim(-0.05, 1.05)
+    mid.set_ylabel(f"gates of unit {unit}")
+    mid.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    low.plot(t, gates["c"][:, unit], marker=".", color=COLORS["highway"], label=f"cell $c_t$ of unit {unit}")
+    low.plot(t, pred, marker=".", color="k", label=r"network output $\hat y_t$")
+    low.plot([cue], [target[cue]], "*", ms=12, color="tab:red", label="the answer at the cue")
+    low.set_ylabel("value")
+    low.set_xlabel("step t")
+    low.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    for ax in (top, mid, low):
+        for s in stores:
+            ax.axvline(s, color="tab:olive", ls=":", lw=1)
+        ax.axvline(cue, color="tab:red", ls=":", lw=1)
+        ax.grid(alpha=0.3)
+    low.set_xticks(t[::2])
+    top.set_title("dotted: the two store steps (olive) and the cue (red)", fontsize=9)
+    fig.tight_layout()
+    return fig
