@@ -44,8 +44,8 @@ def positive_float(text):
 
 
 def build_parser():
-    from .compare import MODELS, Recipe
-    from .datasets import SERIES
+    from .race import MODELS, Recipe
+    from .series import BUNDLED
 
     r = Recipe()
     ap = argparse.ArgumentParser(prog="python -m lstm_lib", description="lstm_lib command line.")
@@ -55,7 +55,7 @@ def build_parser():
                        description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     data = c.add_argument_group("data")
-    data.add_argument("--series", default="co2_monthly", choices=sorted(SERIES),
+    data.add_argument("--series", default="co2_monthly", choices=sorted(BUNDLED),
                       help="bundled series to use when no --csv is given (default: co2_monthly, "
                            "monthly Mauna Loa CO2 1958-2001; co2_weekly has gaps: add --interpolate)")
     data.add_argument("--csv", metavar="FILE", help="a CSV file with a header row to read the series from")
@@ -127,49 +127,36 @@ def set_threads(n, torch_too=True):
     return limiter
 
 
-def compare(args):
+def compare_command(args):
+    """`python -m lstm_lib compare`: read the series, run the race, print the table, write the
+    plots and results.json."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from . import compare as C
+    from .race import MODELS, Recipe, check_models, results_dict, results_table, run_race
+    from .race_plots import write_plots
+    from .series import read_series
 
     def log(text):
         if not args.quiet:
             print(text, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in C.MODELS]
-    if not models or unknown:
-        raise C.InputError(f"unknown model(s) {', '.join(unknown) or '(none given)'} in --models; "
-                           f"choose from {', '.join(C.MODELS)}")
-    if args.csv is None and (args.column or args.date_column):
-        raise C.InputError("--column and --date-column need --csv FILE")
-    if args.csv is not None:
-        if not args.column:
-            raise C.InputError("--csv needs --column NAME: the numeric column to forecast")
-        series = C.read_csv_series(args.csv, args.column, args.date_column)
-    else:
-        series = C.load_bundled(args.series)
-    series = C.handle_gaps(series, interpolate=args.interpolate)
+    models = check_models(m.strip() for m in args.models.split(",") if m.strip())
+    series = read_series(args.series, args.csv, args.column, args.date_column, args.interpolate)
     for note in series.notes:
         log(f"note: {note}")
-    data = C.prepare(series, window=args.window, test_fraction=args.test_fraction,
-                     difference=args.difference)
-    set_threads(args.threads, torch_too=any(m not in C.BASELINES and m != "lstm_lib" for m in models))
-    recipe = C.Recipe(hidden=args.hidden, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs)
-    log(data.describe())
-    race = C.run_race(data, models=models, seeds=list(range(args.seeds)), recipe=recipe, log=log)
-    print(f"Series {series.name}, window {data.window}, test stretch: the last {data.n_test} "
-          f"values ({series.labels[data.n_train_values]} to {series.labels[-1]}); models see "
-          f"{'changes' if data.difference else 'values'} scaled with the training part's mean and std; "
-          f"{recipe.epochs} epoch{'s' * (recipe.epochs != 1)} of Adam (lr {recipe.lr:g}, batch {recipe.batch_size}), "
-          f"hidden {recipe.hidden}.\n")
-    print(C.results_table(race))
+    set_threads(args.threads, torch_too=any(MODELS[m].needs_torch for m in models))
+    recipe = Recipe(hidden=args.hidden, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs)
+    race = run_race(series, window=args.window, test_fraction=args.test_fraction,
+                    difference=args.difference, models=models, seeds=list(range(args.seeds)),
+                    recipe=recipe, log=log)
+    print(race.summary() + "\n")
+    print(results_table(race))
     if not args.no_plots:
-        png, html = C.write_plots(race, args.out, plotlyjs=args.plotlyjs)
+        png, html = write_plots(race, args.out, plotlyjs=args.plotlyjs)
         with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(C.results_dict(race), f, indent=1)
+            json.dump(results_dict(race), f, indent=1)
         print(f"\nwrote {png}, {html} (plotly.js {args.plotlyjs}) and "
               f"{os.path.join(args.out, 'results.json')}")
     log(f"finished in {time.perf_counter() - started:.1f} s")
@@ -178,10 +165,10 @@ def compare(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from .compare import InputError
+    from .series import InputError
 
     try:
-        return compare(args)
+        return compare_command(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

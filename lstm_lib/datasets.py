@@ -1,44 +1,18 @@
-"""Data: the bundled real series, windowing, scaling, and the adding problem.
+"""Data: the bundled real series as arrays, windowing, scaling, and the adding problem.
 
-Nothing here downloads anything: the series are CSV files installed with the package
-(from the repository's data/ folder, sources in data/README.md).
+The bundled series themselves (and reading any CSV file) are lstm_lib.series.
 """
-import csv
-from importlib import resources
-
 import numpy as np
 
 from .seeding import get_rng
-
-SERIES = {
-    "co2_monthly": ("co2_monthly.csv", "co2_ppm"),
-    "co2_weekly": ("co2_weekly.csv", "co2_ppm"),
-    "sunspots": ("sunspots_yearly.csv", "sunspots"),
-}
-
-
-def read_csv_column(path_or_file, column):
-    """(first column as strings, `column` as float64 with NaN for empty cells)."""
-    with open(path_or_file, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{path_or_file} has no data rows")
-    if column not in rows[0]:
-        raise ValueError(f"{path_or_file} has no column {column!r}; columns: {list(rows[0])}")
-    first = next(iter(rows[0]))
-    labels = [r[first] for r in rows]
-    values = np.array([float(r[column]) if r[column].strip() else np.nan for r in rows])
-    return labels, values
+from .series import load_bundled
 
 
 def load_series(name="co2_monthly"):
-    """A bundled series: (labels such as dates or years, values as float64).
-    Names: 'co2_monthly', 'co2_weekly' (has NaN gaps), 'sunspots'."""
-    if name not in SERIES:
-        raise ValueError(f"unknown series {name!r}; choose one of {sorted(SERIES)}")
-    filename, column = SERIES[name]
-    with resources.as_file(resources.files("lstm_lib.data") / filename) as path:
-        return read_csv_column(path, column)
+    """A bundled series as (labels such as dates or years, values as float64; NaN where missing).
+    Names: see lstm_lib.series.BUNDLED ('co2_monthly', 'co2_weekly' with gaps, 'sunspots')."""
+    series = load_bundled(name)
+    return series.labels, series.values
 
 
 def make_windows(series, window, horizon=1):

@@ -1,7 +1,8 @@
 """Copy weights between lstm_lib's recurrent layers and torch.nn.RNN / LSTM / GRU.
 
 torch stores weight_ih as (gates*H, input) and two biases; lstm_lib stores W_x as
-(input, gates*H) and one bias (plus b_hn for the GRU). torch is imported only here, lazily.
+(input, gates*H) and one bias (plus b_hn for the GRU). torch is imported lazily, through
+require_torch.
 """
 import numpy as np
 
@@ -10,16 +11,18 @@ from .lstm import LSTM
 from .rnn import RNN
 
 
-def _torch():
+def require_torch():
+    """The torch module, or ImportError with a one-line message saying how to install it.
+    The package's one torch guard: everything that needs torch imports it through here."""
     try:
         import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("lstm_lib.interop needs PyTorch: pip install torch") from exc
+    except ImportError:
+        raise ImportError("PyTorch is not installed (pip install torch)") from None
     return torch
 
 
 def _check_module(module):
-    torch = _torch()
+    torch = require_torch()
     kinds = {torch.nn.LSTM: LSTM, torch.nn.GRU: GRU, torch.nn.RNN: RNN}
     kind = kinds.get(type(module))
     if kind is None:
@@ -67,7 +70,7 @@ def from_torch(module):
 def to_torch(layer):
     """The one-layer, batch_first torch module computing the same function as `layer`,
     from its current params (torch's bias_hh gets zeros, except the GRU's n part)."""
-    torch = _torch()
+    torch = require_torch()
     kinds = {LSTM: torch.nn.LSTM, GRU: torch.nn.GRU, RNN: torch.nn.RNN}
     cls = kinds.get(type(layer))
     if cls is None:

@@ -2,10 +2,26 @@
 import numpy as np
 import pytest
 
+import lstm_lib as L
+
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def torch():
+    """The torch module; a test that asks for it is skipped (with the reason) without torch.
+    Files with torch-free tests use this, never a module-level `import torch`."""
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(params=["RNN", "LSTM", "GRU"])
+def recurrent_class(request):
+    """Each of the library's recurrent layer classes in turn: L.RNN, L.LSTM, L.GRU (test ids
+    RNN, LSTM, GRU). The torch counterpart is getattr(torch.nn, recurrent_class.__name__)."""
+    return getattr(L, request.param)
 
 
 @pytest.fixture

@@ -1,14 +1,52 @@
-"""Chapter 12's exercise checkers and its learning-rate widget (lstm_lib.course.widgets.race)."""
+"""Chapter 12's course side: the smoother study (lstm_lib.course.smoothness), the exercise
+checkers and the learning-rate widget (lstm_lib.course.widgets.race). Torch-free but for the
+tests of the weight-copy checker."""
 import matplotlib
 import numpy as np
 import pytest
 
-from lstm_lib import compare as C
 from lstm_lib.course.exercises import ch12
-from lstm_lib.course.smoothness import roughness
+from lstm_lib.course.smoothness import Knobs, roughness, smoother_study, study_table, train_variant
 from lstm_lib.course.widgets import race
+from lstm_lib.forecasting import prepare
+from lstm_lib.series import Series, load_bundled
 
 matplotlib.use("Agg")
+
+
+# --- roughness and the smoother study --------------------------------------------------------
+
+def test_roughness_on_known_inputs():
+    assert roughness(np.arange(10.0) * 3 + 1) == 0.0  # a straight line
+    assert roughness([0, 1, 0, 1, 0]) == pytest.approx(2.0)  # |-2|, |2|, |-2|
+    assert roughness(np.arange(6.0) ** 2) == pytest.approx(2.0)  # constant curvature
+    assert roughness([[1.0], [2.0], [4.0]]) == pytest.approx(1.0)  # (n, 1) columns are flattened
+    with pytest.raises(ValueError, match="at least 3"):
+        roughness([1.0, 2.0])
+
+
+def sine_data(n):
+    v = 50 + 40 * np.sin(2 * np.pi * np.arange(n) / 11)
+    return prepare(Series("sine", [str(i) for i in range(n)], v, "u"), window=6, difference=False)
+
+
+def test_small_learning_rate_gives_smoother_predictions():
+    d = sine_data(120)
+    fast, _ = train_variant(d, Knobs(lr=1e-2), epochs=15, hidden=8)
+    slow, _ = train_variant(d, Knobs(lr=1e-4), epochs=15, hidden=8)
+    assert roughness(slow) < 0.5 * roughness(fast)
+
+
+def test_study_reports_diverged_runs_and_leaves_them_out():
+    d = sine_data(80)
+    wild = Knobs(lr=1e8, optimizer="momentum", reduction="sum", scaled_input=False)  # overflows
+    recipes = {"tame": Knobs(lr=1e-2), "wild": wild}
+    rows = smoother_study(d, seeds=(0,), epochs=3, hidden=4, recipes=recipes)
+    assert rows[0].diverged == [False] and np.isfinite(rows[0].mse[0])
+    assert rows[1].diverged == [True] and np.isnan(rows[1].mse[0]) and rows[1].pred is None
+    table = study_table(rows, d.y_test_units)
+    assert "| wild |" in table and "diverged in 1 of 1 runs" in table
+    assert f"| the truth itself | | 0 | {roughness(d.y_test_units):.4g} |" in table
 
 
 # --- exercise 1: roughness -----------------------------------------------------------------
@@ -106,7 +144,7 @@ def test_copy_checker_leaves_torch_random_state_alone():
 
 @pytest.fixture(scope="module")
 def sun():
-    return C.prepare(C.load_bundled("sunspots"), window=12, test_fraction=0.2, difference=False)
+    return prepare(load_bundled("sunspots"), window=12, test_fraction=0.2, difference=False)
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,9 @@ def test_every_subpackage_is_listed():
 
 
 def test_bundled_data_loads_from_the_package():
-    from lstm_lib.datasets import SERIES, load_series
-    for name in SERIES:
+    from lstm_lib.datasets import load_series
+    from lstm_lib.series import BUNDLED
+    for name in BUNDLED:
         labels, values = load_series(name)
         assert len(labels) == len(values) > 300
 

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..base import Sequential
-from ..layers import LastStep, Linear
+from ..forecasters import lstm_lib_model
 from ..losses import MSELoss
-from ..lstm import LSTM
 from ..optim import Adam, Momentum
 from ..seeding import seed as seed_everything
 from ..training import TrainingDiverged, fit
@@ -65,11 +63,12 @@ def variants(base_lr=1e-2, small_lr=5e-4):
 
 
 def train_variant(data, knobs, seed=0, hidden=32, epochs=60, batch_size=64):
-    """Train lstm_lib's LSTM -> last step -> Linear on `data` (a compare.RaceData) with `knobs`.
+    """Train lstm_lib's LSTM -> last step -> Linear (the race's model, forecasters.lstm_lib_model)
+    on `data` (a forecasting.ForecastData) with `knobs`.
     The target is always the scaled one (so test MSEs compare); only the input may be raw.
     Returns (test predictions in the series' units, None or the message if training diverged)."""
     seed_everything(seed)
-    model = Sequential(LSTM(1, hidden), LastStep(), Linear(hidden, 1))
+    model = lstm_lib_model(hidden)
     opt = Adam(model, knobs.lr) if knobs.optimizer == "adam" else Momentum(model, knobs.lr, 0.9)
     X_train, X_test = data.X_train, data.X_test
     if not knobs.scaled_input:
@@ -143,7 +142,7 @@ def plot_study(rows, data, dpi=90):
     against roughness, one point per recipe and seed, the truth's roughness as a line."""
     import matplotlib.pyplot as plt
 
-    from ..compare import x_axis
+    from ..series import x_axis
 
     x = x_axis(data.series.labels)[data.test_index]
     truth = data.y_test_units

@@ -1,17 +1,11 @@
 """Self-checks for chapter 12 (against PyTorch)."""
 import numpy as np
 
+from ...interop import require_torch
+from ...lstm import LSTM
 from ..selfcheck import Mistake, expect_array, self_check
 from ..smoothness import roughness
-
-
-def _call(fn, *args):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
-        raise Mistake(f"your function raised {type(exc).__name__}: {exc}")
+from .ch01 import call
 
 
 def _roughness_cases():
@@ -21,11 +15,11 @@ def _roughness_cases():
             np.arange(9.0) ** 2 / 4]
 
 
-@self_check("the mean absolute second difference, the same as lstm_lib.smoothness.roughness.")
+@self_check("the mean absolute second difference, the same as lstm_lib.course.smoothness.roughness.")
 def check_roughness(fn):
     """`fn(pred)` takes a 1-D array of at least 3 values and returns one number."""
     for p in _roughness_cases():
-        out = _call(fn, p.copy())
+        out = call(fn, p.copy())
         try:
             value = float(np.asarray(out, dtype=float))
         except (TypeError, ValueError):
@@ -62,8 +56,7 @@ def check_roughness(fn):
 def _torch_lstm(I=3, H=5, seed=12):
     """A float64 torch.nn.LSTM(I, H) with weights from a NumPy generator (the global torch
     random state is left alone) and two clearly different bias vectors."""
-    import torch
-
+    torch = require_torch()
     with torch.random.fork_rng(devices=[]):  # the constructor's own init draws from torch's RNG
         module = torch.nn.LSTM(I, H, batch_first=True, dtype=torch.float64)
     rng = np.random.default_rng(seed)
@@ -89,7 +82,7 @@ def check_copy_from_torch(fn):
     module = _torch_lstm(I, H)
     w_ih, w_hh = module.weight_ih_l0.detach().numpy(), module.weight_hh_l0.detach().numpy()
     b_ih, b_hh = module.bias_ih_l0.detach().numpy(), module.bias_hh_l0.detach().numpy()
-    out = _call(fn, module)
+    out = call(fn, module)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         raise Mistake("return three arrays: W_x, W_h, b")
     W_x, W_h, b = (_as_numpy(v, n) for v, n in zip(out, ("W_x", "W_h", "b")))
@@ -128,10 +121,7 @@ def check_copy_from_torch(fn):
                       f"b = bias_ih_l0 + bias_hh_l0")
 
     # the proof: the same function
-    import torch
-
-    from ...lstm import LSTM
-
+    torch = require_torch()
     layer = LSTM(I, H, dtype=np.float64)
     layer.params["W_x"][...], layer.params["W_h"][...], layer.params["b"][...] = W_x, W_h, b
     x = np.random.default_rng(0).standard_normal((2, 4, I))

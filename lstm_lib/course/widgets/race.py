@@ -15,6 +15,7 @@ the notebook's smoother study can be passed in as `reference` and are drawn for 
 """
 import numpy as np
 
+from ...forecasters import fit_linear
 from . import interact, slider
 
 LOG10_LR_RANGE = (-4.0, -0.5, 0.1)  # slider min, max, step
@@ -31,7 +32,7 @@ def _flat(X):
 
 
 class LearningRateDemo:
-    """Gradient-descent runs of a linear autoregression on `data` (a compare.RaceData), cached
+    """Gradient-descent runs of a linear autoregression on `data` (a forecasting.ForecastData), cached
     by (learning rate, momentum). `reference`: optional dict name -> test predictions in the
     series' units (e.g. the LSTM recipes of the smoother study), drawn next to the demo's."""
 
@@ -45,18 +46,14 @@ class LearningRateDemo:
         self.X_test = _flat(data.X_test)
         self.truth = np.asarray(data.y_test_units, np.float64)
         self.truth_roughness = roughness(self.truth)
-        A = np.concatenate([self.X_train, np.ones((len(self.X_train), 1))], 1)
-        coef, *_ = np.linalg.lstsq(A, self.y_train[:, 0], rcond=None)
-        self.w_ls = coef  # least-squares weights and bias: where training converges
-        self.ls = self._score(self.X_test @ coef[:-1] + coef[-1])
+        w, b = fit_linear(data)
+        self.w_ls = np.append(w, b)  # least-squares weights and bias: where training converges
+        self.ls = self._score(self.X_test @ w + b)
         self._cache = {}
 
     def _score(self, pred_scaled):
-        from ..smoothness import roughness
-
         pred = self.data.to_units(np.asarray(pred_scaled, np.float64).ravel())
-        return {"pred": pred, "mse": float(np.mean((pred - self.truth) ** 2)),
-                "roughness": roughness(pred)}
+        return {"pred": pred, **self._score_units(pred)}
 
     def run_gd(self, lr, momentum=0.0):
         """Train from zero weights; returns a dict: pred (test predictions in the series' units),
@@ -138,7 +135,7 @@ class LearningRateDemo:
         every learning rate of the slider at this momentum, the current one marked."""
         import matplotlib.pyplot as plt
 
-        from ...compare import x_axis
+        from ...series import x_axis
 
         lr = _lr(log10_lr)
         r = self.run_gd(lr, momentum)

@@ -1,0 +1,164 @@
+"""Chapter 12's race: forecasters trained with one recipe, scored on a held-out stretch.
+
+On one real series (lstm_lib.series), one-step-ahead forecasting from a window of past values
+(lstm_lib.forecasting): every model of MODELS (lstm_lib.forecasters) on every seed, scored by
+its test MSE on the held-out final stretch, on the scaled data and in the series' own units,
+as mean ± std over seeds, with its training time. `run_race` is the one path through it:
+`python -m lstm_lib compare` and chapter 12 both call it.
+"""
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import forecasters as F
+from .forecasting import prepare
+from .interop import require_torch
+from .series import InputError
+
+
+@dataclass
+class Recipe:
+    """The shared training recipe of the neural models (Adam, mean squared error)."""
+
+    hidden: int = 32
+    lr: float = 1e-2
+    batch_size: int = 64
+    epochs: int = 60
+
+
+@dataclass(frozen=True)
+class Model:
+    """One entry of the race: its row in the table and how it runs (see lstm_lib.forecasters)."""
+
+    name: str
+    run: object  # (data, seed, recipe) -> (test predictions (n_test, 1) scaled, seconds, parameters)
+    baseline: bool = False  # deterministic: run once, not once per seed
+    needs_torch: bool = False
+
+
+MODELS = {
+    "naive": Model("naive (last value)", F.run_naive, baseline=True),
+    "linear": Model("linear AR (least squares)", F.run_linear, baseline=True),
+    "lstm_lib": Model("lstm_lib LSTM", F.run_lstm_lib),
+    "lstm_lib_torch_init": Model("lstm_lib LSTM, PyTorch's init", F.run_lstm_lib_torch_init,
+                                 needs_torch=True),
+    "torch_lstm": Model("PyTorch LSTM", functools.partial(F.run_torch, "lstm"), needs_torch=True),
+    "torch_gru": Model("PyTorch GRU", functools.partial(F.run_torch, "gru"), needs_torch=True),
+    "torch_rnn": Model("PyTorch RNN", functools.partial(F.run_torch, "rnn"), needs_torch=True),
+    "torch_cnn": Model("PyTorch 1-D CNN", functools.partial(F.run_torch, "cnn"), needs_torch=True),
+}
+BASELINES = tuple(k for k, m in MODELS.items() if m.baseline)
+
+
+def check_models(models):
+    """The model keys as a tuple; InputError for none, for an unknown key, or for a torch model
+    when torch is not installed."""
+    models = tuple(models)
+    unknown = [m for m in models if m not in MODELS]
+    if not models or unknown:
+        raise InputError(f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
+                         f"choose from {', '.join(MODELS)}")
+    if any(MODELS[m].needs_torch for m in models):
+        try:
+            require_torch()
+        except ImportError as exc:
+            without = ",".join(k for k, m in MODELS.items() if not m.needs_torch)
+            raise InputError(f"{exc}; without it, run only --models {without}") from None
+    return models
+
+
+@dataclass
+class ModelResult:
+    key: str
+    name: str
+    mse: list = field(default_factory=list)  # scaled, per seed
+    mse_units: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    params: int = 0
+    pred: np.ndarray = None  # predictions of the first seed, in the series' units
+
+
+@dataclass
+class RaceResult:
+    data: object  # the forecasting.ForecastData every model saw
+    recipe: Recipe
+    seeds: list
+    results: list  # ModelResult, in the order of the models
+
+    def summary(self):
+        """One sentence: the series, the split, what the models see, the recipe."""
+        d, s, r = self.data, self.data.series, self.recipe
+        return (f"Series {s.name}, window {d.window}, test stretch: the last {d.n_test} values "
+                f"({s.labels[d.n_train_values]} to {s.labels[-1]}); models see "
+                f"{'changes' if d.difference else 'values'} scaled with the training part's mean "
+                f"and std; {r.epochs} epoch{'s' * (r.epochs != 1)} of Adam (lr {r.lr:g}, batch "
+                f"{r.batch_size}), hidden {r.hidden}.")
+
+
+def mse(pred, target):
+    return float(np.mean((np.asarray(pred, np.float64) - np.asarray(target, np.float64)) ** 2))
+
+
+def run_race(series, window=24, test_fraction=0.2, difference=True, models=tuple(MODELS),
+             seeds=(0, 1, 2), recipe=None, log=None):
+    """The race on a gap-free Series: split, scale and window it (forecasting.prepare), then
+    every model in `models` on every seed (the baselines once: they have no randomness).
+    `log(text)` is called before and after each run (progress). Returns a RaceResult."""
+    models = check_models(models)
+    data = prepare(series, window=window, test_fraction=test_fraction, difference=difference)
+    recipe = recipe or Recipe()
+    if log:
+        log(data.describe())
+    runs = [(m, s) for m in models for s in (seeds[:1] if MODELS[m].baseline else seeds)]
+    results = {m: ModelResult(m, MODELS[m].name) for m in models}
+    y = data.y_test.astype(np.float64)
+    for k, (m, s) in enumerate(runs, 1):
+        tag = f"[{k:2d}/{len(runs)}] {MODELS[m].name:<26}" + ("" if MODELS[m].baseline else f" seed {s}")
+        if log:
+            log(f"{tag} ...")
+        pred, secs, params = MODELS[m].run(data, s, recipe)  # pred: (n_test, 1), scaled
+        r = results[m]
+        r.mse.append(mse(pred, y))
+        r.mse_units.append(mse(data.to_units(pred[:, 0]), data.y_test_units))
+        r.seconds.append(secs)
+        r.params = params
+        if r.pred is None:
+            r.pred = data.to_units(pred[:, 0])
+        if log:
+            log(f"{tag} done in {secs:.2f} s, test MSE {r.mse[-1]:.4g}")
+    return RaceResult(data, recipe, list(seeds), [results[m] for m in models])
+
+
+def _mean_std(xs, digits=3):
+    xs = np.asarray(xs, np.float64)
+    if len(xs) == 1:
+        return f"{xs[0]:.{digits}g}"
+    return f"{xs.mean():.{digits}g} ± {xs.std():.2g}"
+
+
+def results_table(race):
+    """The Markdown table: one row per model, baselines included."""
+    unit = race.data.series.unit or "units"
+    n = len(race.seeds)
+    lines = [(f"| model | test MSE, scaled (mean ± std over {n} seed{'s' * (n != 1)}) | "
+              f"test MSE, ({unit})² | train time (s) | parameters |"),
+             "|---|---|---|---|---|"]
+    for r in race.results:
+        mark = " (one run: deterministic)" if MODELS[r.key].baseline and n > 1 else ""
+        lines.append(f"| {r.name} | {_mean_std(r.mse)}{mark} | {_mean_std(r.mse_units)} | "
+                     f"{np.mean(r.seconds):.2f} | {r.params:,} |")
+    return "\n".join(lines)
+
+
+def results_dict(race):
+    """Everything measured, as plain JSON-ready data."""
+    return {
+        "series": race.data.series.name, "unit": race.data.series.unit,
+        "window": race.data.window, "n_test": race.data.n_test,
+        "difference": race.data.difference,
+        "scaler": {"mean": race.data.scaler.mean, "std": race.data.scaler.std},
+        "recipe": vars(race.recipe), "seeds": race.seeds,
+        "results": [{"key": r.key, "name": r.name, "mse": r.mse, "mse_units": r.mse_units,
+                     "seconds": r.seconds, "params": r.params} for r in race.results],
+    }
