@@ -1,15 +1,20 @@
 """Optimisers with torch.optim's update rules and defaults, and global-norm clipping.
 
 An optimiser takes a layer (or a list of layers): anything with `params` and `grads` dicts.
-`step()` updates the `params` arrays in place from the current `grads`.
+`step()` updates the `params` arrays in place from the current `grads`. What an optimiser
+remembers per parameter (Momentum's velocity, Adam's two moments) is in `opt.state`, keyed by
+the model's own parameter names: `opt.state[name]` for every `name` in `model.params`. For a
+list of layers the keys are 'index.name', as Sequential names its layers' parameters.
 """
 import numpy as np
 
 
 def _pairs(model):
-    models = model if isinstance(model, (list, tuple)) else [model]
-    return [(f"{m}.{k}", m_.params[k], m_.grads[k])
-            for m, m_ in enumerate(models) for k in m_.params]
+    """(key, param, grad) for every parameter: keys as model.params has them ('i.name' for a list)."""
+    if isinstance(model, (list, tuple)):
+        return [(f"{i}.{k}", m.params[k], m.grads[k]) for i, m in enumerate(model) for k in m.params]
+    params, grads = model.params, model.grads
+    return [(k, params[k], grads[k]) for k in params]
 
 
 class Optimizer:

@@ -1,12 +1,12 @@
-"""Optimisers, clipping, losses and activations against torch and against the math."""
+"""Optimisers, clipping, losses and activations against torch and against the math. The tests
+that compare with torch ask for the `torch` fixture (skipped without torch); the rest run
+without it."""
 import warnings
 
 import numpy as np
 import pytest
 
 import lstm_lib as L
-
-torch = pytest.importorskip("torch")
 
 
 class Params(L.Layer):
@@ -16,21 +16,21 @@ class Params(L.Layer):
             self._add_param(k, v.copy())
 
 
-OPTIMISERS = [
-    (lambda m: L.SGD(m, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
-    (lambda m: L.Momentum(m, lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
-    (lambda m: L.Adam(m), lambda p: torch.optim.Adam(p)),
+OPTIMISERS = [  # (ours, theirs(torch, params))
+    (lambda m: L.SGD(m, lr=0.1), lambda torch, p: torch.optim.SGD(p, lr=0.1)),
+    (lambda m: L.Momentum(m, lr=0.05), lambda torch, p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
+    (lambda m: L.Adam(m), lambda torch, p: torch.optim.Adam(p)),
     (lambda m: L.Adam(m, lr=0.01, betas=(0.8, 0.99), eps=1e-6),
-     lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+     lambda torch, p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
 ]
 
 
 @pytest.mark.parametrize("ours, theirs", OPTIMISERS)
-def test_optimisers_match_torch_over_5_steps(ours, theirs, rng):
+def test_optimisers_match_torch_over_5_steps(ours, theirs, rng, torch):
     arrays = {"W": rng.standard_normal((3, 4)), "b": rng.standard_normal(4)}
     model = Params(arrays)
     tparams = [torch.tensor(v, requires_grad=True) for v in arrays.values()]
-    opt, topt = ours(model), theirs(tparams)
+    opt, topt = ours(model), theirs(torch, tparams)
     for _ in range(5):
         grads = [rng.standard_normal(v.shape) for v in arrays.values()]
         for k, g in zip(model.grads, grads):
@@ -43,8 +43,40 @@ def test_optimisers_match_torch_over_5_steps(ours, theirs, rng):
         np.testing.assert_allclose(model.params[k], t.detach().numpy(), atol=1e-12, rtol=0)
 
 
+def _one_step(opt, model, x):
+    model.backward(np.ones_like(model.forward(x)))
+    opt.step()
+
+
+@pytest.mark.parametrize("make", [lambda m: L.Momentum(m, lr=0.1), lambda m: L.Adam(m)])
+def test_optimiser_state_is_keyed_by_the_models_parameter_names(make, rng):
+    x = rng.standard_normal((2, 4, 1)).astype(np.float32)
+    model = L.Sequential(L.LSTM(1, 3), L.LastStep(), L.Linear(3, 1))
+    opt = make(model)
+    _one_step(opt, model, x)
+    assert list(opt.state) == list(model.params) == ["0.W_x", "0.W_h", "0.b", "2.W", "2.b"]
+    first = model.params["0.b"].copy()
+    _one_step(opt, model, x)
+    moved = model.params["0.b"] - first  # the state of "0.b" belongs to the LSTM's bias
+    assert isinstance(opt, L.Adam) or np.allclose(moved, -0.1 * opt.state["0.b"], atol=1e-6)  # float32
+
+    layer = L.Linear(2, 1)  # a single layer: its own names, no prefix
+    opt = make(layer)
+    opt.step()
+    assert list(opt.state) == list(layer.params) == ["W", "b"]
+
+
+def test_optimiser_state_of_a_list_of_layers_is_prefixed_by_position():
+    a, b = L.Linear(2, 2), L.Linear(2, 1)
+    opt = L.Momentum([a, b], lr=0.1)
+    b.grads["W"][...] = 1.0
+    opt.step()
+    assert list(opt.state) == ["0.W", "0.b", "1.W", "1.b"]
+    assert np.all(opt.state["1.W"] == 1.0) and np.all(opt.state["0.W"] == 0.0)
+
+
 @pytest.mark.parametrize("max_norm", [0.5, 1e6])
-def test_clipping_matches_torch(max_norm, rng):
+def test_clipping_matches_torch(max_norm, rng, torch):
     grads = {"a": rng.standard_normal((3, 4)), "b": rng.standard_normal(5)}
     tensors = [torch.tensor(g.copy(), requires_grad=True) for g in grads.values()]
     for t, g in zip(tensors, grads.values()):
@@ -65,7 +97,7 @@ def test_clipping_a_layer_and_a_list(rng):
     assert before > 1 and L.global_norm([a, b]) == pytest.approx(1.0, rel=1e-4)
 
 
-def test_losses_match_torch(rng):
+def test_losses_match_torch(rng, torch):
     pred, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     for red in ("mean", "sum"):
         expected = torch.nn.functional.mse_loss(torch.tensor(pred), torch.tensor(target), reduction=red)
@@ -93,15 +125,17 @@ def test_activations_stable_at_extremes():
     np.testing.assert_allclose(s[1], np.exp(-50) / (1 + np.exp(-50)), rtol=1e-14)
     np.testing.assert_array_equal(sm, [[1.0, 0.0, 0.0]])
     np.testing.assert_allclose(ls, [[0.0, -1000.0]])
+
+
+def test_sigmoid_matches_torch(torch):
     np.testing.assert_allclose(L.sigmoid(np.linspace(-8, 8, 33)),
                                torch.sigmoid(torch.linspace(-8, 8, 33, dtype=torch.float64)).numpy(), rtol=1e-14)
 
 
-def test_recurrent_layers_no_warning_at_extreme_inputs():
+def test_recurrent_layers_no_warning_at_extreme_inputs(recurrent_class):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for cls in (L.RNN, L.LSTM, L.GRU):
-            lay = cls(2, 3)
-            out = lay.forward(np.full((1, 3, 2), 1e4, np.float32))
-            lay.backward(np.ones_like(out))
-            assert np.isfinite(out).all()
+        lay = recurrent_class(2, 3)
+        out = lay.forward(np.full((1, 3, 2), 1e4, np.float32))
+        lay.backward(np.ones_like(out))
+        assert np.isfinite(out).all()
