@@ -5,9 +5,9 @@ import pytest
 import lstm_lib as L
 
 
-@pytest.fixture(params=["RNN", "LSTM", "GRU"])
-def layer(request):
-    return getattr(L, request.param)(3, 4)
+@pytest.fixture
+def layer(recurrent_class):
+    return recurrent_class(3, 4)
 
 
 def test_wrong_rank(layer):

@@ -5,7 +5,9 @@ returning a list of problems; the `test_planted_*` tests at the bottom feed ever
 notebook broken in exactly the way it guards against, and assert that it notices.
 """
 import functools
+import importlib.util
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -146,6 +148,23 @@ def check_name(path):
     return [] if stem in names else [f"{stem!r} is not a chapter name in lstm_lib.course.CHAPTERS"]
 
 
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def has_nbstripout():
+    return importlib.util.find_spec("nbstripout") is not None
+
+
+def nbstripout_or_skip():
+    """nbstripout is a development requirement (requirements.txt): in CI a missing one is a
+    failure, elsewhere a skip (e.g. in an environment with only the course's packages)."""
+    if not has_nbstripout():
+        message = "nbstripout is not installed: pip install -r requirements.txt"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def nbstripout_unclean(paths):
     """Names of the notebooks that `nbstripout --verify --keep-output --keep-count` would change
     (one run for all of them: the tool takes seconds to start)."""
@@ -200,6 +219,7 @@ def test_notebook(path, check):
     if check != "json" and check_json(path):
         pytest.fail(f"{path.name}: {check_json(path)}")
     if check == "nbstripout":
+        nbstripout_or_skip()
         problems = check_nbstripout(path, repo_unclean())
     else:
         problems = FILE_CHECKS[check](path)
@@ -337,6 +357,7 @@ STRIPOUT_FAULTS = {
 def test_planted_nbstripout_faults_are_caught(tmp_path):
     """One nbstripout run over a clean notebook and one copy per planted fault: exactly the
     planted ones are reported."""
+    nbstripout_or_skip()
     clean = good_notebook(tmp_path)
     planted = {}
     for fault, change in STRIPOUT_FAULTS.items():
@@ -346,6 +367,15 @@ def test_planted_nbstripout_faults_are_caught(tmp_path):
     assert check_nbstripout(clean, unclean) == []
     for fault, path in planted.items():
         assert any("not nbstripout-clean" in p for p in check_nbstripout(path, unclean)), fault
+
+
+@pytest.mark.parametrize("ci", [False, True], ids=["local", "ci"])
+def test_missing_nbstripout_is_a_skip_outside_ci_and_a_failure_in_ci(monkeypatch, ci):
+    monkeypatch.setattr(sys.modules[__name__], "IN_CI", ci)
+    monkeypatch.setattr(sys.modules[__name__], "has_nbstripout", lambda: False)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match="nbstripout is not installed"):
+        nbstripout_or_skip()
 
 
 def test_planted_name_fault_is_caught(good):

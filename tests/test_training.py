@@ -58,7 +58,6 @@ def test_bptt_windows_see_the_carried_state():
     spy.params, spy.grads = lay.params, lay.grads
     L.fit(spy, L.MSELoss(), L.SGD(spy, 0.01), X, np.zeros((2, 10, 3), np.float32), bptt=5,
           progress=False)
-    whole = L.LSTM(1, 3)
     assert seen[1] is not None and np.abs(seen[1][0]).sum() > 0
 
 
