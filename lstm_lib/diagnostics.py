@@ -264,21 +264,17 @@ def repeatability_check(layer, x, seed=0):
 
 def stored_activations(layer, x):
     """How many numbers a fresh copy of the recurrent `layer` keeps after forward(x) for its
-    backward pass: the per-time-step arrays it caches (inputs, states, gate values), counted
+    backward pass: the per-time-step arrays it saves (inputs, states, gate values), counted
     element by element; scratch space reused at every step is not counted. Grows linearly
-    with the window length."""
+    with the window length. Reads the layer's `saved_arrays()` (lstm_lib's RNN, LSTM, GRU)
+    or, for other layers, every array in what forward cached."""
     layer = copy.deepcopy(layer)
     layer.reset_state()
-    if hasattr(layer, "_buffers"):
-        layer._buffers = {}
     layer.forward(x)
-    T = np.shape(x)[1]
+    if hasattr(layer, "saved_arrays"):
+        return sum(arr.size for arr in layer.saved_arrays().values())
     total = 0
-    for arr in getattr(layer, "_buffers", {}).values():
-        if arr.ndim == 3 and arr.shape[0] in (T, T + 1):  # per-step arrays, not scratch space
-            total += arr.size
-    cache = getattr(layer, "_cache", None)
-    stack = [cache]
+    stack = [getattr(layer, "_cache", None)]
     while stack:
         item = stack.pop()
         if isinstance(item, np.ndarray):

@@ -1,7 +1,27 @@
-"""GRU sequence layer, exactly torch.nn.GRU (one layer, batch_first=True)."""
+"""GRU sequence layer, exactly torch.nn.GRU (one layer, batch_first=True), and its stream.
+Chapter 09 teaches it; `cells.gru_step` is the readable step."""
+from typing import NamedTuple
+
 import numpy as np
 
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentLayer, Stream
+from .threads import run_on_rows
+
+
+class GRUSaved(NamedTuple):
+    """What GRU.forward keeps for backward, time-major."""
+
+    x: np.ndarray  # (T, B, I) the input
+    hidden: np.ndarray  # (T+1, B, H) h_0 .. h_T
+    gate_values: np.ndarray  # (T, B, 3H) r, z after their sigmoid, n after its tanh
+    hn: np.ndarray  # (T, B, H) h_{t-1} W_hn + b_hn, which the reset gate multiplies
+
+
+def rz_scale(H, dtype):
+    """1/2 on the r and z columns (a sigmoid is 0.5 tanh(z / 2) + 0.5), 1 on n's."""
+    s = np.ones(3 * H, dtype)
+    s[:2 * H] = 0.5
+    return s
 
 
 class GRU(RecurrentLayer):
@@ -11,6 +31,7 @@ class GRU(RecurrentLayer):
     (PyTorch's order). `b` holds torch's b_ih plus the r and z parts of b_hh; `b_hn`, the n
     part of b_hh, stays separate because the reset gate multiplies it:
     n = tanh(x W_xn + b_n + r * (h W_hn + b_hn)). Initialisation as in RecurrentLayer.
+    `stream()` runs it one step at a time (real-time use).
     """
 
     gates = 3
@@ -27,68 +48,122 @@ class GRU(RecurrentLayer):
         """dh: (batch, time, hidden) gradient of the loss w.r.t. the outputs; returns dx."""
         return self._backward(dh, [dh_T])
 
-    def _rz_scale(self):
-        H = self.hidden_size
-        s = np.ones(3 * H, self.dtype)
-        s[:2 * H] = 0.5
-        return s
-
     def _forward_tm(self, X, states):
         T, B, _ = X.shape
         H = self.hidden_size
-        s = self._rz_scale()
-        A = self._input_projection(X, scale=s)  # (T, B, 3H): r, z scaled by 1/2; n as is
+        s = rz_scale(H, self.dtype)
+        # (T, B, 3H): r, z pre-activations scaled by 1/2; n's input part as is
+        A = self._input_projection(X, self._reuse("gate_values", (T, B, 3 * H)), scale=s)
         W_hs = self.params["W_h"] * s
-        b_hn = self.params["b_hn"]
-        Hs = self._state_buffer("H", T, B, states[0])  # (T+1, B, H)
-        HN = self._buffer("HN", (T, B, H))  # h W_hn + b_hn, needed by backward
-        gh = self._buffer("gh", (B, 3 * H))
-        tmp = self._buffer("tmp", (B, H))
-        gh_rz, gh_n = gh[:, :2 * H], gh[:, 2 * H:]
-        steps = zip(Hs[:-1], Hs[1:], HN, A[..., :2 * H], A[..., :H], A[..., H:2 * H], A[..., 2 * H:])
-        for h_prev, h, hn, rz, r, z, n in steps:  # per-step views, no Python indexing
-            np.matmul(h_prev, W_hs, out=gh)
-            rz += gh_rz
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5  # r, z = sigmoid(...)
-            np.add(gh_n, b_hn, out=hn)
-            np.multiply(r, hn, out=tmp)
-            n += tmp
-            np.tanh(n, out=n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
-            np.subtract(h_prev, n, out=tmp)
-            tmp *= z
-            np.add(n, tmp, out=h)  # h = n + z * (h_prev - n)
-        return Hs, [Hs[T]]
+        b_hn, half = self.params["b_hn"], np.full(2 * H, 0.5, self.dtype)
+        Hs = self._reuse("hidden", (T + 1, B, H))
+        HN = self._reuse("hn", (T, B, H))
+        Hs[0] = states[0]
 
-    def _backward_tm(self, dH, dfinal):
+        def loop(lo, hi):  # the time loop on batch rows lo:hi
+            tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
+            gh = np.empty((hi - lo, 3 * H), self.dtype)
+            tmp = np.empty((hi - lo, H), self.dtype)
+            gh_rz, gh_n, a_ = gh[:, :2 * H], gh[:, 2 * H:], A[:, lo:hi]
+            steps = zip(Hs[:-1, lo:hi], Hs[1:, lo:hi], HN[:, lo:hi], a_[..., :2 * H], a_[..., :H],
+                        a_[..., H:2 * H], a_[..., 2 * H:])
+            for h_prev, h, hn, rz, r, z, n in steps:  # per-step views, no Python indexing
+                h_prev.dot(W_hs, out=gh)
+                add(rz, gh_rz, rz)
+                tanh(rz, rz)
+                mul(rz, half, rz)
+                add(rz, half, rz)  # r, z = sigmoid(...)
+                add(gh_n, b_hn, hn)
+                mul(r, hn, tmp)
+                add(n, tmp, n)
+                tanh(n, n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
+                sub(h_prev, n, tmp)
+                mul(tmp, z, tmp)
+                add(n, tmp, h)  # h = n + z * (h_prev - n)
+
+        run_on_rows(loop, self._row_parts(B))
+        return GRUSaved(X, Hs, A, HN), [Hs[T]]
+
+    def _backward_tm(self, saved, dH, dfinal):
         T, B, H = dH.shape
-        A, Hs, HN = self._buffers["Z"], self._buffers["H"], self._buffers["HN"]
-        D = self._buffer("D", A.shape)  # local derivatives, all steps at once
-        np.subtract(1, A, out=D)
-        D *= A  # sigmoid' for r, z
-        np.multiply(A[..., 2 * H:], A[..., 2 * H:], out=D[..., 2 * H:])
-        np.subtract(1, D[..., 2 * H:], out=D[..., 2 * H:])  # tanh' for n
-        dGx = self._buffer("dGx", A.shape)  # (T, B, 3H) input-side pre-activations
-        dGh = self._buffer("dGh", A.shape)  # (T, B, 3H) hidden-side pre-activations
-        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        A, Hs, HN = saved.gate_values, saved.hidden, saved.hn
+        D = self._reuse("local_grads", A.shape)  # local derivatives, all steps at once
+        dGx = self._reuse("dgates_x", A.shape)  # (T, B, 3H) input-side pre-activations
+        dGh = self._reuse("dgates_h", A.shape)  # (T, B, 3H) hidden-side pre-activations
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (3H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
-        dh_next = dfinal[0].copy()
-        direct = self._buffer("direct", (B, H))
-        steps = zip(dH[::-1], dGx[::-1], dGh[::-1], D[::-1], Hs[-2::-1], A[::-1, :, :H],
-                    A[::-1, :, H:2 * H], A[::-1, :, 2 * H:], HN[::-1])
-        for dh_out, dx, dh, dlocal, h_prev, r, z, n, hn in steps:  # last step first
-            dh_next += dh_out  # total gradient at h_t
-            np.subtract(h_prev, n, out=direct)
-            np.multiply(dh_next, direct, out=dx[:, H:2 * H])  # dz
-            np.multiply(dh_next, z, out=direct)  # the part that skips the cell: dh * z
-            np.subtract(dh_next, direct, out=dx[:, 2 * H:])  # dn = dh * (1 - z)
-            dx[:, 2 * H:] *= dlocal[:, 2 * H:]  # through tanh
-            np.multiply(dx[:, 2 * H:], hn, out=dx[:, :H])  # dr
-            np.multiply(dx[:, 2 * H:], r, out=dh[:, 2 * H:])  # d(h W_hn + b_hn)
-            dx[:, :2 * H] *= dlocal[:, :2 * H]  # through the sigmoids
-            dh[:, :2 * H] = dx[:, :2 * H]
-            np.matmul(dh, W_hT, out=dh_next)
-            dh_next += direct  # dh_{t-1}
+        dh0 = dfinal[0].copy()
+
+        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
+            add, sub, mul = np.add, np.subtract, np.multiply
+            a_, d_ = A[:, lo:hi], D[:, lo:hi]
+            sub(1, a_, d_)
+            mul(d_, a_, d_)  # sigmoid' for r, z
+            mul(a_[..., 2 * H:], a_[..., 2 * H:], d_[..., 2 * H:])
+            sub(1, d_[..., 2 * H:], d_[..., 2 * H:])  # tanh' for n
+            dh, direct = dh0[lo:hi], np.empty((hi - lo, H), self.dtype)
+            x_, h_ = dGx[::-1, lo:hi], dGh[::-1, lo:hi]
+            a_, d_ = a_[::-1], d_[::-1]
+            steps = zip(dH[::-1, lo:hi], h_, Hs[-2::-1, lo:hi], a_[..., :H], a_[..., H:2 * H],
+                        a_[..., 2 * H:], HN[::-1, lo:hi], x_[..., :H], x_[..., H:2 * H],
+                        x_[..., 2 * H:], x_[..., :2 * H], h_[..., :2 * H], h_[..., 2 * H:],
+                        d_[..., :2 * H], d_[..., 2 * H:])
+            for (dh_out, dgh, h_prev, r, z, n, hn, dr, dz, dn, drz, dgh_rz, dgh_n, d_rz,
+                 d_n) in steps:  # last step first
+                add(dh, dh_out, dh)  # total gradient at h_t
+                sub(h_prev, n, direct)
+                mul(dh, direct, dz)
+                mul(dh, z, direct)  # the part that skips the cell: dh * z
+                sub(dh, direct, dn)  # dn = dh * (1 - z)
+                mul(dn, d_n, dn)  # through tanh
+                mul(dn, hn, dr)
+                mul(dn, r, dgh_n)  # d(h W_hn + b_hn)
+                mul(drz, d_rz, drz)  # through the sigmoids
+                dgh_rz[...] = drz
+                dgh.dot(W_hT, out=dh)
+                add(dh, direct, dh)  # dh_{t-1}
+
+        run_on_rows(loop, self._row_parts(B))
         np.sum(dGh[..., 2 * H:].reshape(T * B, H), axis=0, out=self.grads["b_hn"])
-        return dGx, dGh, [dh_next]
+        return dGx, dGh, [dh0]
+
+
+class GRUStream(Stream):
+    """A GRU one step at a time (see `RecurrentLayer.stream`)."""
+
+    def __init__(self, layer, batch_size=1):
+        super().__init__(layer, batch_size)
+        H, dt = self.hidden_size, self.dtype
+        s = rz_scale(H, dt)
+        # input side [x | 1] @ [W_x; b]; hidden side h @ W_h + [0, 0, b_hn]; r, z scaled by 1/2
+        self._x1, self._Wx = self._stack(layer, s, with_h=False)
+        self._Wh = np.ascontiguousarray(layer.params["W_h"] * s)
+        self._bh = np.concatenate([np.zeros(2 * H, dt), layer.params["b_hn"]]).astype(dt)
+        self._gx, self._gh = np.empty((batch_size, 3 * H), dt), np.empty((batch_size, 3 * H), dt)
+        self._tmp, self._half = np.empty((batch_size, H), dt), np.full(2 * H, 0.5, dt)
+        gx, gh = self._gx, self._gh
+        self._views = (gx[:, :2 * H], gx[:, :H], gx[:, H:2 * H], gx[:, 2 * H:], gh[:, :2 * H],
+                       gh[:, 2 * H:])
+
+    def step(self, x_t):
+        """x_t (batch, input) -> h_t (batch, hidden); h carried to the next step."""
+        add, mul = np.add, np.multiply
+        self._x[...] = self._check(x_t)
+        gx, gh, tmp, h, half = self._gx, self._gh, self._tmp, self._h, self._half
+        rz, r, z, n, gh_rz, gh_n = self._views
+        self._x1.dot(self._Wx, out=gx)
+        h.dot(self._Wh, out=gh)
+        add(gh, self._bh, gh)
+        add(rz, gh_rz, rz)
+        np.tanh(rz, rz)
+        mul(rz, half, rz)
+        add(rz, half, rz)  # r, z
+        mul(r, gh_n, tmp)
+        add(n, tmp, n)
+        np.tanh(n, n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
+        np.subtract(h, n, tmp)
+        mul(tmp, z, tmp)
+        return add(n, tmp, h).copy()  # h = n + z * (h_prev - n)
+
+
+GRU.stream_class = GRUStream

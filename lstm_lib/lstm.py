@@ -1,7 +1,35 @@
-"""LSTM sequence layer, exactly torch.nn.LSTM (one layer, batch_first=True)."""
+"""LSTM sequence layer, exactly torch.nn.LSTM (one layer, batch_first=True), and its stream.
+
+Chapter 05 builds the LSTM step by step and `reference.ReferenceLSTM` keeps that readable
+form; this module is the fast form of the same equations, and chapter 13 shows how one gets
+from the first to the second.
+"""
+from typing import NamedTuple
+
 import numpy as np
 
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentLayer, Stream
+from .threads import run_on_rows
+
+
+class LSTMSaved(NamedTuple):
+    """What LSTM.forward keeps for backward, time-major."""
+
+    x: np.ndarray  # (T, B, I) the input
+    hidden: np.ndarray  # (T+1, B, H) h_0 .. h_T
+    cells: np.ndarray  # (T+1, B, H) c_0 .. c_T
+    gate_values: np.ndarray  # (T, B, 4H) i, f, g, o after their sigmoid / tanh
+    tanh_c: np.ndarray  # (T, B, H) tanh(c_t)
+
+
+def gate_scale(H, dtype):
+    """Per column of the 4H gates: tanh(s z) * s + m gives sigmoid (s = m = 0.5) or tanh
+    (s = 1, m = 0), so that one tanh call covers all four gates."""
+    s = np.full(4 * H, 0.5, dtype)
+    s[2 * H:3 * H] = 1.0
+    m = np.full(4 * H, 0.5, dtype)
+    m[2 * H:3 * H] = 0.0
+    return s, m
 
 
 class LSTM(RecurrentLayer):
@@ -15,7 +43,8 @@ class LSTM(RecurrentLayer):
     After forward, `state` is (h_T, c_T); after backward, `dstate0` is (dh0, dc0).
     With stateful=True the final (h, c) is carried into the next call until reset_state():
     the forward output over chunks equals the output over the whole sequence, and the
-    gradient stops at the chunk boundary (truncated BPTT).
+    gradient stops at the chunk boundary (truncated BPTT). `stream()` runs it one step at a
+    time (real-time use).
 
     The fast path computes each sigmoid as 0.5 * tanh(0.5 z) + 0.5 so that one tanh call
     covers all four gates; it equals the readable `cells.lstm_step` to rounding.
@@ -38,71 +67,111 @@ class LSTM(RecurrentLayer):
         dh_T, dc_T: optional gradients arriving at the final state."""
         return self._backward(dh, [dh_T, dc_T])
 
-    def _gate_columns(self):
-        """Per column: tanh(s z) * s + m gives sigmoid (s = m = 0.5) or tanh (s = 1, m = 0)."""
-        H = self.hidden_size
-        s = np.full(4 * H, 0.5, self.dtype)
-        s[2 * H:3 * H] = 1.0
-        m = np.full(4 * H, 0.5, self.dtype)
-        m[2 * H:3 * H] = 0.0
-        return s, m
-
     def _forward_tm(self, X, states):
         T, B, _ = X.shape
         H = self.hidden_size
-        s, m = self._gate_columns()
-        A = self._input_projection(X, scale=s)  # (T, B, 4H), pre-activations, scaled
+        s, m = gate_scale(H, self.dtype)
+        A = self._input_projection(X, self._reuse("gate_values", (T, B, 4 * H)), scale=s)
         W_hs = self.params["W_h"] * s  # (H, 4H)
-        Hs = self._state_buffer("H", T, B, states[0])  # (T+1, B, H)
-        Cs = self._state_buffer("C", T, B, states[1])  # (T+1, B, H)
-        TC = self._buffer("TC", (T, B, H))  # tanh(c_t)
-        gh = self._buffer("gh", (B, 4 * H))
-        ig = self._buffer("ig", (B, H))
-        # zip hands out the per-step views (slices of the buffers) without Python indexing
-        steps = zip(A, Hs[:-1], Hs[1:], Cs[:-1], Cs[1:], TC, A[..., :H], A[..., H:2 * H],
-                    A[..., 2 * H:3 * H], A[..., 3 * H:])
-        for a, h_prev, h, c_prev, c, tc, i, f, g, o in steps:
-            np.matmul(h_prev, W_hs, out=gh)
-            a += gh
-            np.tanh(a, out=a)
-            a *= s
-            a += m  # now the gate values i, f, g, o
-            np.multiply(f, c_prev, out=c)
-            np.multiply(i, g, out=ig)
-            c += ig  # c_t = f * c_{t-1} + i * g
-            np.tanh(c, out=tc)
-            np.multiply(o, tc, out=h)  # h_t = o * tanh(c_t)
-        return Hs, [Hs[T], Cs[T]]
+        Hs = self._reuse("hidden", (T + 1, B, H))
+        Cs = self._reuse("cells", (T + 1, B, H))
+        TC = self._reuse("tanh_c", (T, B, H))
+        Hs[0], Cs[0] = states
 
-    def _backward_tm(self, dH, dfinal):
-        _, B, H = dH.shape
-        A, Cs, TC = self._buffers["Z"], self._buffers["C"], self._buffers["TC"]
-        D = self._buffer("D", A.shape)  # (T, B, 4H)
-        np.subtract(1, A, out=D)
-        D *= A  # sigmoid' = a (1 - a)
-        np.multiply(A[..., 2 * H:3 * H], A[..., 2 * H:3 * H], out=D[..., 2 * H:3 * H])
-        np.subtract(1, D[..., 2 * H:3 * H], out=D[..., 2 * H:3 * H])  # tanh' = 1 - g^2
-        P = self._buffer("P", TC.shape)  # o * tanh'(c): how h_t passes gradient to c_t
-        np.multiply(TC, TC, out=P)
-        np.subtract(1, P, out=P)
-        P *= A[..., 3 * H:]
-        dG = self._buffer("dG", A.shape)  # (T, B, 4H) gradient w.r.t. pre-activations
-        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        def loop(lo, hi):  # the time loop on batch rows lo:hi
+            tanh, add, mul = np.tanh, np.add, np.multiply
+            gh = np.empty((hi - lo, 4 * H), self.dtype)
+            ig = np.empty((hi - lo, H), self.dtype)
+            a_ = A[:, lo:hi]
+            # zip hands out the per-step views (slices of the buffers) without Python indexing
+            steps = zip(a_, Hs[:-1, lo:hi], Hs[1:, lo:hi], Cs[:-1, lo:hi], Cs[1:, lo:hi],
+                        TC[:, lo:hi], a_[..., :H], a_[..., H:2 * H], a_[..., 2 * H:3 * H],
+                        a_[..., 3 * H:])
+            for a, h_prev, h, c_prev, c, tc, i, f, g, o in steps:
+                h_prev.dot(W_hs, out=gh)
+                add(a, gh, a)
+                tanh(a, a)
+                mul(a, s, a)
+                add(a, m, a)  # now the gate values i, f, g, o
+                mul(f, c_prev, c)
+                mul(i, g, ig)
+                add(c, ig, c)  # c_t = f * c_{t-1} + i * g
+                tanh(c, tc)
+                mul(o, tc, h)  # h_t = o * tanh(c_t)
+
+        run_on_rows(loop, self._row_parts(B))
+        return LSTMSaved(X, Hs, Cs, A, TC), [Hs[T], Cs[T]]
+
+    def _backward_tm(self, saved, dH, dfinal):
+        T, B, H = dH.shape
+        A, Cs, TC = saved.gate_values, saved.cells, saved.tanh_c
+        dG = self._reuse("dgates", A.shape)  # (T, B, 4H) gradient w.r.t. pre-activations
+        # what each gradient is multiplied by on its way through a step, for all steps at once
+        mult = self._reuse("multipliers", (5, T, B, H))
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (4H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
-        dh_next, dc_next = dfinal[0].copy(), dfinal[1].copy()
-        dc = self._buffer("dc", (B, H))
-        steps = zip(dH[::-1], dG[::-1], D[::-1], P[::-1], TC[::-1], Cs[-2::-1], A[::-1, :, :H],
-                    A[::-1, :, H:2 * H], A[::-1, :, 2 * H:3 * H], dG[::-1, :, :H],
-                    dG[::-1, :, H:2 * H], dG[::-1, :, 2 * H:3 * H], dG[::-1, :, 3 * H:])
-        for dh_out, d, dlocal, p, tc, c_prev, i, f, g, di, df, dg, do in steps:
-            dh_next += dh_out  # total gradient at h_t
-            np.multiply(dh_next, tc, out=do)
-            np.multiply(dh_next, p, out=dc)
-            dc += dc_next  # dc_t: through h_t and along the highway from c_{t+1}
-            np.multiply(dc, g, out=di)
-            np.multiply(dc, c_prev, out=df)
-            np.multiply(dc, i, out=dg)
-            np.multiply(dc, f, out=dc_next)  # dc_{t-1}: only a multiply by f
-            d *= dlocal  # through the gate nonlinearities
-            np.matmul(d, W_hT, out=dh_next)  # dh_{t-1}
-        return dG, dG, [dh_next, dc_next]
+        dh0, dc0 = dfinal[0].copy(), dfinal[1].copy()
+
+        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
+            add, sub, mul = np.add, np.subtract, np.multiply
+            a_, c_prev = A[:, lo:hi], Cs[:-1, lo:hi]
+            i, f, g, o = a_[..., :H], a_[..., H:2 * H], a_[..., 2 * H:3 * H], a_[..., 3 * H:]
+            tc, (p, q, mi, mf, mg) = TC[:, lo:hi], mult[:, :, lo:hi]
+            tmp = np.empty(tc.shape, self.dtype)
+            sub(1, o, tmp), mul(tmp, o, tmp), mul(tmp, tc, q)  # dh -> do: tanh(c) o (1 - o)
+            mul(tc, tc, tmp), sub(1, tmp, tmp), mul(tmp, o, p)  # dh -> dc: o (1 - tanh(c)^2)
+            sub(1, i, tmp), mul(tmp, i, tmp), mul(tmp, g, mi)  # dc -> di: g i (1 - i)
+            sub(1, f, tmp), mul(tmp, f, tmp), mul(tmp, c_prev, mf)  # dc -> df: c_prev f (1 - f)
+            mul(g, g, tmp), sub(1, tmp, tmp), mul(tmp, i, mg)  # dc -> dg: i (1 - g^2)
+            dh, dc_next, dc = dh0[lo:hi], dc0[lo:hi], tmp[0]
+            d_ = dG[::-1, lo:hi]
+            steps = zip(dH[::-1, lo:hi], d_, d_[..., :H], d_[..., H:2 * H], d_[..., 2 * H:3 * H],
+                        d_[..., 3 * H:], p[::-1], q[::-1], mi[::-1], mf[::-1], mg[::-1], f[::-1])
+            for dh_out, dz, di, df, dg, do, p_t, q_t, mi_t, mf_t, mg_t, f_t in steps:
+                add(dh, dh_out, dh)  # total gradient at h_t
+                mul(dh, q_t, do)
+                mul(dh, p_t, dc)
+                add(dc, dc_next, dc)  # dc_t: through h_t and along the highway from c_{t+1}
+                mul(dc, mi_t, di)
+                mul(dc, mf_t, df)
+                mul(dc, mg_t, dg)
+                mul(dc, f_t, dc_next)  # dc_{t-1}: only a multiply by f
+                dz.dot(W_hT, out=dh)  # dh_{t-1}
+
+        run_on_rows(loop, self._row_parts(B))
+        return dG, dG, [dh0, dc0]
+
+
+class LSTMStream(Stream):
+    """An LSTM one step at a time (see `RecurrentLayer.stream`)."""
+
+    def __init__(self, layer, batch_size=1):
+        super().__init__(layer, batch_size)
+        H = self.hidden_size
+        self._s, self._m = gate_scale(H, self.dtype)
+        self._hx1, self._W = self._stack(layer, self._s)  # (B, H + I + 1), (H + I + 1, 4H)
+        self._a = np.empty((batch_size, 4 * H), self.dtype)
+        self._c = np.zeros((batch_size, H), self.dtype)
+        self._ig = np.empty((batch_size, H), self.dtype)
+        a = self._a
+        self._i, self._f, self._g, self._o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+
+    def step(self, x_t):
+        """x_t (batch, input) -> h_t (batch, hidden); (h, c) carried to the next step."""
+        self._x[...] = self._check(x_t)
+        a, c, ig, mul, add = self._a, self._c, self._ig, np.multiply, np.add
+        self._hx1.dot(self._W, out=a)  # [h | x | 1] @ [W_h; W_x; b], scaled
+        np.tanh(a, a)
+        mul(a, self._s, a)
+        add(a, self._m, a)  # gate values i, f, g, o
+        mul(self._f, c, c)
+        mul(self._i, self._g, ig)
+        add(c, ig, c)
+        np.tanh(c, ig)
+        return mul(self._o, ig, self._h).copy()
+
+    def _state_arrays(self):
+        return (self._h, self._c)
+
+
+LSTM.stream_class = LSTMStream

@@ -1,11 +1,17 @@
-"""What the three recurrent sequence layers share: input checks, carried state, buffers,
-and the weight gradients computed as one matrix product after the time loop.
+"""What the three recurrent sequence layers share: input checks, carried state, reusable
+arrays, the weight gradients computed as one matrix product after the time loop, and the
+streaming step.
 
 Inside, the layers work time-major, (time, batch, ...), so each step reads one contiguous
 block; inputs and outputs at the public boundary are batch-first, (batch, time, ...).
+
+A subclass's `_forward_tm` returns its *saved arrays*: a small named tuple (one per layer,
+defined beside it) of what backward needs, always with the fields `x` (T, B, I) and
+`hidden` (T+1, B, H) that the weight gradients read. `saved_arrays()` shows them by name.
 """
 import numpy as np
 
+from . import threads
 from .base import Layer
 from .seeding import get_rng
 from .validation import as_float_array, check_rank, check_shape
@@ -18,8 +24,9 @@ def orthogonal(n, rng, dtype):
 
 
 class RecurrentLayer(Layer):
-    """Base of RNN, LSTM and GRU. Subclasses set `gates` and `state_names` and implement
-    `_forward_tm` and `_backward_tm`.
+    """Base of RNN, LSTM and GRU. Subclasses set `gates`, `state_names` and `stream_class`
+    and implement `_forward_tm(X, states) -> (saved, final_states)` and
+    `_backward_tm(saved, dH, dfinal) -> (dGx, dGh, dstate0)`.
 
     Weights: W_x (input, gates*H), W_h (H, gates*H), b (gates*H,), gate blocks in PyTorch's
     order. Initialisation: W_x uniform in +-1/sqrt(H) (as torch.nn), each gate's (H, H) block
@@ -28,6 +35,7 @@ class RecurrentLayer(Layer):
 
     gates = 1
     state_names = ("h",)
+    stream_class = None
 
     def __init__(self, input_size, hidden_size, stateful=False, dtype=np.float32, rng=None):
         super().__init__()
@@ -41,9 +49,9 @@ class RecurrentLayer(Layer):
         self._add_param("W_x", rng.uniform(-k, k, (input_size, G * H)).astype(dtype))
         self._add_param("W_h", np.concatenate([orthogonal(H, rng, dtype) for _ in range(G)], 1))
         self._add_param("b", np.zeros(G * H, dtype))
-        self._cache = None
+        self._cache = None  # the saved arrays of the last forward
         self._carry = None
-        self._buffers = {}
+        self._arrays = {}  # reusable work arrays, allocated once per shape
         self.state = None  # final state of the last forward, a tuple like (h,) or (h, c)
         self.dstate0 = None  # gradient w.r.t. the initial state after backward
 
@@ -75,20 +83,31 @@ class RecurrentLayer(Layer):
             states.append(s)
         return states
 
-    # --- buffers -------------------------------------------------------------------------
+    # --- arrays ----------------------------------------------------------------------------
 
-    def _buffer(self, name, shape):
-        """A reusable work array (allocated once per shape and dtype)."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = self._buffers[name] = np.empty(shape, self.dtype)
-        return buf
+    def _reuse(self, name, shape):
+        """A work array of this shape and the layer's dtype, allocated once and reused by
+        the next calls (its contents are whatever the last call left)."""
+        arr = self._arrays.get(name)
+        if arr is None or arr.shape != shape or arr.dtype != self.dtype:
+            arr = self._arrays[name] = np.empty(shape, self.dtype)
+        return arr
+
+    def saved_arrays(self):
+        """What the last forward keeps for backward, name -> array (time-major: (T, B, ...)
+        or (T+1, B, ...) for states that include the initial one). Empty before forward."""
+        return {} if self._cache is None else dict(self._cache._asdict())
 
     def astype(self, dtype):
         super().astype(dtype)
-        self._buffers = {}
+        self._arrays = {}
         self._carry = None
         return self
+
+    def _row_parts(self, B):
+        """The batch rows the time loops run on: all at once, or two halves on two threads
+        when the BLAS has two threads and each half has enough work (see `threads`)."""
+        return threads.halves(B, min_rows=max(4, 1024 // (self.gates * self.hidden_size)))
 
     # --- public forward / backward ---------------------------------------------------------
 
@@ -103,31 +122,32 @@ class RecurrentLayer(Layer):
             raise ValueError(f"x must have at least one batch row and one time step, "
                              f"got shape {tuple(x.shape)}")
         states = self._initial_state(given, B)
-        X = x.transpose(1, 0, 2).copy()  # (T, B, I), a copy even when B == 1 (then the
-        # transpose is already contiguous and would be a view of the caller's array)
-        Hs, final = self._forward_tm(X, states)  # Hs: (T+1, B, H), Hs[0] is h0
+        X = self._reuse("x", (T, B, I))
+        X[...] = x.transpose(1, 0, 2)  # (T, B, I), our own copy of the input
+        saved, final = self._forward_tm(X, states)
         self.state = tuple(s.copy() for s in final)
         if self.stateful:
             self._carry = self.state
-        self._cache = (X, B, T)
+        self._cache = saved
         # a fresh array: with B == 1 the transpose is contiguous, and ascontiguousarray would
         # hand out a view of the buffer that the next call overwrites
-        return Hs[1:].transpose(1, 0, 2).copy()  # (B, T, H)
+        return saved.hidden[1:].transpose(1, 0, 2).copy()  # (B, T, H)
 
     def _backward(self, dh, dfinal):
-        X, B, T = self._need_cache()
+        saved = self._need_cache()
+        T, B, _ = saved.x.shape
         H = self.hidden_size
         dh = np.asarray(dh)
         check_shape(dh, (B, T, H), "dh")
-        dH = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=self.dtype)  # (T, B, H)
+        dH = self._reuse("dh", (T, B, H))
+        dH[...] = dh.transpose(1, 0, 2)  # (T, B, H)
         dfinal = [np.zeros((B, H), self.dtype) if d is None else np.asarray(d, self.dtype)
                   for d in dfinal]
         for name, d in zip(self.state_names, dfinal):
             check_shape(d, (B, H), f"d{name}_T")
-        dGx, dGh, dstate0 = self._backward_tm(dH, dfinal)  # (T, B, G*H) each
+        dGx, dGh, dstate0 = self._backward_tm(saved, dH, dfinal)  # (T, B, G*H) each
         self.dstate0 = tuple(dstate0)
-        Hs = self._buffers["H"]
-        self._weight_grads(X, Hs, dGx, dGh)
+        self._weight_grads(saved.x, saved.hidden, dGx, dGh)
         G = self.gates * H
         dx = dGx.reshape(T * B, G) @ self.params["W_x"].T  # (T*B, I)
         return np.ascontiguousarray(dx.reshape(T, B, -1).transpose(1, 0, 2))  # (B, T, I)
@@ -141,23 +161,76 @@ class RecurrentLayer(Layer):
         np.matmul(Hs[:-1].reshape(T * B, -1).T, dGh.reshape(T * B, G), out=g["W_h"])
         np.sum(dGx.reshape(T * B, G), axis=0, out=g["b"])
 
-    def _input_projection(self, X, scale=None):
-        """X @ W_x + b for every time step as one matrix product: (T, B, G*H).
+    def _input_projection(self, X, out, scale=None):
+        """out[...] = X @ W_x + b for every time step as one matrix product: (T, B, G*H).
         With input size 1 it is a broadcast multiply. `scale` multiplies the columns."""
         T, B, I = X.shape
         W, b = self.params["W_x"], self.params["b"]
         if scale is not None:
             W, b = W * scale, b * scale
-        Z = self._buffer("Z", (T, B, W.shape[1]))
         if I == 1:
-            np.multiply(X, W[0], out=Z)
+            np.multiply(X, W[0], out=out)
         else:
-            np.matmul(X.reshape(T * B, I), W, out=Z.reshape(T * B, -1))
-        Z += b
-        return Z
+            np.matmul(X.reshape(T * B, I), W, out=out.reshape(T * B, -1))
+        np.add(out, b, out=out)
+        return out
 
-    def _state_buffer(self, name, T, B, s0):
-        """A (T+1, B, H) buffer whose first slice holds the initial state."""
-        buf = self._buffer(name, (T + 1, B, self.hidden_size))
-        buf[0] = s0
-        return buf
+    # --- one step at a time ------------------------------------------------------------------
+
+    def stream(self, batch_size=1):
+        """A `Stream` that runs this layer one time step at a time with carried state, for
+        real-time use: h = stream.step(x_t). It copies the layer's current weights: make a new
+        one after the weights change. Its outputs equal forward() over the whole sequence."""
+        return self.stream_class(self, batch_size)
+
+
+class Stream:
+    """One time step at a time: `step(x_t)` takes x_t (batch, input) and returns h_t
+    (batch, hidden), a new array; the state is carried to the next call. `state` is the
+    current state tuple ((h,) or (h, c)); `reset(*state)` starts again (zeros by default).
+    All work arrays are allocated once, so a step allocates only its returned h."""
+
+    def __init__(self, layer, batch_size):
+        self.input_size, self.hidden_size = layer.input_size, layer.hidden_size
+        self.state_names, self.dtype = layer.state_names, layer.dtype
+        self.batch_size = batch_size
+
+    def _stack(self, layer, scale, with_h=True):
+        """The step's input row [h | x | 1] (or [x | 1]) and the weights [W_h; W_x; b] (or
+        [W_x; b]) stacked to match, columns multiplied by `scale`: one product with them gives
+        every gate's pre-activation. Sets self._h and self._x to views of the row."""
+        H, I, p = self.hidden_size, self.input_size, layer.params
+        n_h = H if with_h else 0
+        row = np.zeros((self.batch_size, n_h + I + 1), self.dtype)
+        row[:, -1] = 1.0
+        self._x = row[:, n_h:n_h + I]
+        self._h = row[:, :H] if with_h else np.zeros((self.batch_size, H), self.dtype)
+        W = np.concatenate(([p["W_h"]] if with_h else []) + [p["W_x"], p["b"][None]], axis=0)
+        return row, np.ascontiguousarray(W * scale)
+
+    def _check(self, x_t):
+        x_t = as_float_array(x_t, "x_t", self.dtype)
+        if x_t.ndim == 1 and self.batch_size == 1:
+            x_t = x_t[None]
+        check_shape(x_t, (self.batch_size, self.input_size), "x_t")
+        return x_t
+
+    def reset(self, *state):
+        """Start again from the given state arrays (batch, hidden), zeros where not given."""
+        arrays = self._state_arrays()
+        for k, dest in enumerate(arrays):
+            s = state[k] if k < len(state) else None
+            if s is None:
+                dest[...] = 0
+            else:
+                s = as_float_array(s, f"{self.state_names[k]}0", self.dtype)
+                check_shape(s, dest.shape, f"{self.state_names[k]}0")
+                dest[...] = s
+        return self
+
+    @property
+    def state(self):
+        return tuple(a.copy() for a in self._state_arrays())
+
+    def _state_arrays(self):
+        return (self._h,)

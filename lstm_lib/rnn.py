@@ -1,7 +1,18 @@
-"""Vanilla (Elman) RNN sequence layer, h_t = tanh(x_t W_x + h_{t-1} W_h + b), as torch.nn.RNN."""
+"""Vanilla (Elman) RNN sequence layer, h_t = tanh(x_t W_x + h_{t-1} W_h + b), as torch.nn.RNN,
+and its stream. Chapter 01 teaches it; `cells.rnn_step` is the readable step."""
+from typing import NamedTuple
+
 import numpy as np
 
-from .recurrent import RecurrentLayer
+from .recurrent import RecurrentLayer, Stream
+from .threads import run_on_rows
+
+
+class RNNSaved(NamedTuple):
+    """What RNN.forward keeps for backward, time-major."""
+
+    x: np.ndarray  # (T, B, I) the input
+    hidden: np.ndarray  # (T+1, B, H) h_0 .. h_T
 
 
 class RNN(RecurrentLayer):
@@ -9,6 +20,7 @@ class RNN(RecurrentLayer):
 
     After forward, `state` is (h_T,); after backward, `dstate0` is (dh0,).
     With stateful=True the final h is carried into the next call until reset_state().
+    `stream()` runs it one step at a time (real-time use).
     """
 
     gates = 1
@@ -23,26 +35,59 @@ class RNN(RecurrentLayer):
 
     def _forward_tm(self, X, states):
         T, B, _ = X.shape
-        Z = self._input_projection(X)  # (T, B, H)
-        Hs = self._state_buffer("H", T, B, states[0])  # (T+1, B, H)
+        H = self.hidden_size
+        Hs = self._reuse("hidden", (T + 1, B, H))
+        self._input_projection(X, Hs[1:])  # x_t W_x + b, turned into h_t in the loop
+        Hs[0] = states[0]
         W_h = self.params["W_h"]
-        for h_prev, h, z in zip(Hs[:-1], Hs[1:], Z):  # per-step views, no Python indexing
-            np.matmul(h_prev, W_h, out=h)
-            h += z
-            np.tanh(h, out=h)
-        return Hs, [Hs[T]]
 
-    def _backward_tm(self, dH, dfinal):
+        def loop(lo, hi):  # the time loop on batch rows lo:hi
+            add, tanh = np.add, np.tanh
+            hw = np.empty((hi - lo, H), self.dtype)
+            for h_prev, h in zip(Hs[:-1, lo:hi], Hs[1:, lo:hi]):  # per-step views
+                h_prev.dot(W_h, out=hw)
+                add(h, hw, h)
+                tanh(h, h)
+
+        run_on_rows(loop, self._row_parts(B))
+        return RNNSaved(X, Hs), [Hs[T]]
+
+    def _backward_tm(self, saved, dH, dfinal):
         T, B, H = dH.shape
-        Hs = self._buffers["H"]
-        dZ = self._buffer("dZ", (T, B, H))
-        np.multiply(Hs[1:], Hs[1:], out=dZ)
-        np.subtract(1, dZ, out=dZ)  # tanh'(a_t) for every step at once
-        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (G*H, H): a contiguous copy
+        Hs = saved.hidden
+        dZ = self._reuse("dpre", (T, B, H))  # gradient w.r.t. the pre-activations
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
-        dh_next = dfinal[0].copy()
-        for dh_out, dz in zip(dH[::-1], dZ[::-1]):  # last step first
-            dh_next += dh_out  # total gradient at h_t: from the output and from step t+1
-            dz *= dh_next  # through the tanh
-            np.matmul(dz, W_hT, out=dh_next)  # on to h_{t-1}
-        return dZ, dZ, [dh_next]
+        dh0 = dfinal[0].copy()
+
+        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
+            add, mul = np.add, np.multiply
+            h_, dz_ = Hs[1:, lo:hi], dZ[:, lo:hi]
+            mul(h_, h_, dz_)
+            np.subtract(1, dz_, dz_)  # tanh'(a_t) for every step at once
+            dh = dh0[lo:hi]
+            for dh_out, dz in zip(dH[::-1, lo:hi], dz_[::-1]):  # last step first
+                add(dh, dh_out, dh)  # total gradient at h_t: from the output and from step t+1
+                mul(dz, dh, dz)  # through the tanh
+                dz.dot(W_hT, out=dh)  # on to h_{t-1}
+
+        run_on_rows(loop, self._row_parts(B))
+        return dZ, dZ, [dh0]
+
+
+class RNNStream(Stream):
+    """A vanilla RNN one step at a time (see `RecurrentLayer.stream`)."""
+
+    def __init__(self, layer, batch_size=1):
+        super().__init__(layer, batch_size)
+        self._hx1, self._W = self._stack(layer, 1.0)  # [h | x | 1], [W_h; W_x; b]
+        self._a = np.empty((batch_size, self.hidden_size), self.dtype)
+
+    def step(self, x_t):
+        """x_t (batch, input) -> h_t (batch, hidden); h carried to the next step."""
+        self._x[...] = self._check(x_t)
+        self._hx1.dot(self._W, out=self._a)
+        return np.tanh(self._a, self._h).copy()
+
+
+RNN.stream_class = RNNStream

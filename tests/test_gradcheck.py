@@ -65,27 +65,39 @@ def test_losses_pass(rng):
     assert L.loss_gradient_check(L.SoftmaxCrossEntropy(ignore_index=-1), logits, targets).passed
 
 
-class WrongSigmoidLSTM(L.LSTM):
-    """Backward forgets the output gate's sigmoid derivative."""
+class WrongSigmoidLSTM(L.ReferenceLSTM):
+    """Backward forgets the output gate's sigmoid derivative (the classic missing-sigmoid'
+    bug), planted through ReferenceLSTM's overridable `gates_backward`."""
 
-    def _backward_tm(self, dH, dfinal):
+    def gates_backward(self, dh, dc, cache):
+        dz, dc_prev = super().gates_backward(dh, dc, cache)
         H = self.hidden_size
-        A = self._buffers["Z"]
-        saved = A[..., 3 * H:].copy()
-        dG, _, d0 = super()._backward_tm(dH, dfinal)
-        deriv = saved * (1 - saved)
-        dG[..., 3 * H:] /= deriv  # undo the derivative: the classic missing-sigmoid' bug
-        return dG, dG, d0
+        dz[:, 3 * H:] /= cache.o * (1 - cache.o)  # undo the derivative
+        return dz, dc_prev
 
 
 class NoCarryRNN(L.RNN):
-    """Backward drops the gradient flowing to the previous step."""
+    """Backward drops the gradient flowing to the previous step: each step's output gradient
+    goes back through that step only (built from the layer's public forward and backward)."""
 
-    def _backward_tm(self, dH, dfinal):
-        T = dH.shape[0]
-        Hs = self._buffers["H"]
-        dZ = (1 - Hs[1:] ** 2) * dH
-        return dZ, dZ, [dZ[0] @ self.params["W_h"].T]
+    def forward(self, x, h0=None):
+        self._x, self._h0 = np.asarray(x), h0
+        self._hs = super().forward(x, h0)
+        return self._hs
+
+    def backward(self, dh):
+        T = self._x.shape[1]
+        grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        dx = np.zeros_like(self._x)
+        for t in range(T):
+            h_prev = self._h0 if t == 0 else self._hs[:, t - 1]
+            super().forward(self._x[:, t:t + 1], h_prev)
+            dx[:, t:t + 1] = super().backward(dh[:, t:t + 1])
+            for k in grads:
+                grads[k] += self.grads[k]
+        for k, g in grads.items():
+            self.grads[k][...] = g
+        return dx
 
 
 def test_checker_fails_on_wrong_backward(rng):

@@ -143,3 +143,104 @@ def test_readable_initialisation_documented():
     lay = L.LSTM(3, 4)
     W = lay.params["W_h"][:, :4]
     np.testing.assert_allclose(W.T @ W, np.eye(4), atol=1e-5)
+
+
+# --- two threads on halves of the batch -------------------------------------------------------
+
+@pytest.mark.parametrize("kind, B", [("RNN", 420), ("LSTM", 130), ("GRU", 150)])
+def test_batch_halves_on_two_threads_equal_one_thread(kind, B, rng):
+    """A batch large enough is run as two halves on two threads when the BLAS has two threads;
+    outputs, input and weight gradients and the state gradients equal the one-thread run."""
+    from lstm_lib import threads
+    T, I, H = 6, 3, 5
+    lay = make(kind, I, H, rng)
+    x, dh = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H))
+    with threads.limit_blas_threads(1):
+        assert lay._row_parts(B) == [(0, B)]
+        y1, dx1 = lay.forward(x), lay.backward(dh)
+        g1, d1 = {k: g.copy() for k, g in lay.grads.items()}, lay.dstate0
+    if threads.blas_threads() < 2:
+        pytest.skip("NumPy's BLAS runs one thread here: nothing to split")
+    assert lay._row_parts(B) == [(0, B // 2), (B // 2, B)]
+    y2, dx2 = lay.forward(x), lay.backward(dh)
+    np.testing.assert_allclose(y2, y1, atol=1e-13, rtol=0)
+    np.testing.assert_allclose(dx2, dx1, atol=1e-13, rtol=0)
+    for k, g in g1.items():
+        np.testing.assert_allclose(lay.grads[k], g, atol=1e-11, rtol=0, err_msg=k)
+    for a, b in zip(lay.dstate0, d1):
+        np.testing.assert_allclose(a, b, atol=1e-13, rtol=0)
+
+
+def test_an_error_in_the_second_half_is_raised():
+    from lstm_lib import threads
+
+    def loop(lo, hi):
+        if lo > 0:
+            raise RuntimeError(f"rows {lo}:{hi}")
+    with pytest.raises(RuntimeError, match="rows 5:10"):
+        threads.run_on_rows(loop, [(0, 5), (5, 10)])
+
+
+# --- named saved arrays -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, names", [
+    ("RNN", {"x", "hidden"}), ("LSTM", {"x", "hidden", "cells", "gate_values", "tanh_c"}),
+    ("GRU", {"x", "hidden", "gate_values", "hn"})])
+def test_saved_arrays_are_named_and_time_major(kind, names, rng):
+    lay = make(kind, 2, 3, rng)
+    assert lay.saved_arrays() == {}
+    x = rng.standard_normal((4, 5, 2))
+    hs = lay.forward(x)
+    saved = lay.saved_arrays()
+    assert set(saved) == names
+    np.testing.assert_array_equal(saved["x"], x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(saved["hidden"][1:], hs.transpose(1, 0, 2))
+    assert all(a.shape[1] == 4 and a.shape[0] in (5, 6) for a in saved.values())
+
+
+def test_lstm_saved_gate_values_are_the_gates(rng):
+    lay = make("LSTM", 2, 3, rng)
+    x = rng.standard_normal((2, 4, 2))
+    lay.forward(x)
+    saved = lay.saved_arrays()
+    p = lay.params
+    h, c = np.zeros((2, 3)), np.zeros((2, 3))
+    for t in range(4):
+        h, c, cache = cells.lstm_step(x[:, t], h, c, p["W_x"], p["W_h"], p["b"])
+        gates = np.concatenate([cache.i, cache.f, cache.g, cache.o], axis=1)
+        np.testing.assert_allclose(saved["gate_values"][t], gates, atol=1e-13)
+        np.testing.assert_allclose(saved["tanh_c"][t], cache.tanh_c, atol=1e-13)
+
+
+# --- streams: one step at a time ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("B", [1, 3])
+@pytest.mark.parametrize("kind", KINDS)
+def test_stream_steps_equal_the_sequence_forward(kind, B, dtype, tol, rng):
+    lay = make(kind, 3, 4, rng, dtype)
+    x = rng.standard_normal((B, 9, 3))
+    s0 = [rng.standard_normal((B, 4)) for _ in lay.state_names]
+    whole = lay.forward(x, *s0)
+    stream = lay.stream(batch_size=B).reset(*s0)
+    hs = [stream.step(x[:, t]) for t in range(9)]
+    assert hs[0].dtype == dtype and hs[0].shape == (B, 4)
+    np.testing.assert_allclose(np.stack(hs, 1), whole, atol=tol, rtol=0)
+    for a, b in zip(stream.state, lay.state):
+        np.testing.assert_allclose(a, b, atol=tol, rtol=0)
+    hs[0][...] = 0  # the returned arrays are the caller's
+    np.testing.assert_allclose(np.stack(hs[1:], 1), whole[:, 1:], atol=tol, rtol=0)
+
+
+def test_stream_reset_and_bad_input(rng):
+    lay = make("LSTM", 2, 3, rng)
+    stream = lay.stream()
+    x = rng.standard_normal((1, 2))
+    first = stream.step(x)
+    stream.step(x)
+    np.testing.assert_array_equal(stream.reset().step(x), first)
+    np.testing.assert_array_equal(stream.reset().step(x[0]), first)  # a 1-D x_t at batch 1
+    with pytest.raises(ValueError, match="x_t"):
+        stream.step(np.zeros((1, 5)))
+    with pytest.raises(ValueError, match="c0"):
+        stream.reset(np.zeros((1, 3)), np.zeros((2, 3)))

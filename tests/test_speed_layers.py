@@ -1,15 +1,12 @@
 """Chapter 13's step-by-step layers equal the library's fast layer; the fast layers equal the
 readable step functions and PyTorch with carried state, in float64 and float32, for odd
-shapes; the benchmark and the profiler run and report what they promise. No timing
-assertions: speed is measured by `python -m lstm_lib.bench`, never asserted."""
-import argparse
-import json
-
+shapes. No timing assertions: speed is measured by `python -m lstm_lib.bench`, never
+asserted."""
 import numpy as np
 import pytest
 
 import lstm_lib as L
-from lstm_lib import bench, cells
+from lstm_lib import cells
 from lstm_lib.course import speed_steps as speed
 
 SHAPES = [(3, 6, 4, 5), (1, 1, 1, 1), (2, 5, 1, 3), (1, 4, 2, 1), (1, 7, 1, 2)]  # B, T, I, H
@@ -139,133 +136,6 @@ def test_stateful_chunks_equal_torch_on_the_whole_sequence(kind, shape, dtype, t
         out, _ = module(xt, st if kind == "LSTM" else st[0])
         out.backward(torch.tensor(dh, dtype=tdt))
         np.testing.assert_allclose(dx, xt.grad.numpy(), atol=tol, rtol=0)
-
-
-# --- the profiler and the matmul floor ----------------------------------------------------------
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("I", [1, 3])
-def test_matmul_only_step_runs_the_products_of_a_training_step(kind, I, rng):
-    layer = KINDS[kind](I, 4, rng=rng)
-    x = rng.standard_normal((2, 5, I)).astype(np.float32)
-    calls = []
-    real = np.matmul
-
-    class Counting:  # count the products without changing them
-        def __getattr__(self, name):
-            return getattr(np, name)
-
-        @staticmethod
-        def matmul(*a, **k):
-            calls.append(a[0].shape)
-            return real(*a, **k)
-
-    saved = speed.np
-    speed.np = Counting()
-    try:
-        speed.matmul_only_step(layer, x)()
-    finally:
-        speed.np = saved
-    # input projection (a broadcast multiply when I == 1), 5 + 5 recurrent products,
-    # dW_x, dW_h and dx
-    assert len(calls) == (0 if I == 1 else 1) + 10 + 3
-
-
-def test_profile_training_step_parts(rng):
-    res = speed.profile_training_step(L.LSTM, 2, 4, 3, 5, repeat=1, number=1)
-    parts = ("total", "matmul", "overhead", "elementwise")
-    assert all(res[k] >= 0 for k in parts) and res["total"] > 0
-    assert set(res["per_step_us"]) == set(parts)
-    assert res["per_step_us"]["total"] == pytest.approx(res["total"] / 4 * 1e6)
-
-
-# --- the benchmark -------------------------------------------------------------------------------
-
-def test_benchmark_writes_json_with_the_fields(tmp_path, capsys):
-    pytest.importorskip("torch")
-    out = tmp_path / "bench.json"
-    code = bench.main(["--configs", "LSTM:2,3,2,4:1.2", "GRU:1,2,1,3", "--rounds", "2",
-                       "--seconds", "0.001", "--quiet", "--json", str(out)])
-    assert code == 0
-    text = capsys.readouterr().out
-    assert "lstm_lib ms" in text and "kernel" in text and "LSTM" in text and "GRU" in text
-    data = json.loads(out.read_text())
-    assert {"library", "version", "architecture", "threads"} <= set(data["blas"])
-    assert "forcing" in data["environment"] and data["dtype"] == "float32"
-    assert data["torch_threads"] >= 1
-    rows = data["results"]
-    assert [(r["kind"], r["batch"], r["time"], r["input"], r["hidden"]) for r in rows] == \
-        [("LSTM", 2, 3, 2, 4), ("GRU", 1, 2, 1, 3)]
-    for r in rows:
-        for k in ("lstm_lib_ms", "torch_ms", "ratio", "lstm_lib_gflops", "torch_gflops"):
-            assert r[k] > 0, k
-        assert len(r["lstm_lib_rounds_ms"]) == 2 and len(r["torch_rounds_ms"]) == 2
-        assert r["ratio"] == pytest.approx(r["lstm_lib_ms"] / r["torch_ms"])
-    assert rows[0]["target"] == 1.2 and rows[1]["target"] is None
-
-
-def test_benchmark_reports_a_forced_kernel(monkeypatch):
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
-    env = bench.environment_report()
-    assert env["forcing"]["OPENBLAS_CORETYPE"] == "Haswell"
-    monkeypatch.delenv("OPENBLAS_CORETYPE")
-    for k in bench.FORCING_VARS:
-        monkeypatch.delenv(k, raising=False)
-    assert bench.environment_report()["forcing"] == {}
-    res = {"blas": {"library": "openblas", "version": "0", "architecture": "Haswell", "threads": 2},
-           "environment": {"forcing": {"OPENBLAS_CORETYPE": "Haswell"}, "thread_vars": {}},
-           "processor": "cpu", "python": "3", "numpy_version": "2", "torch_version": "2",
-           "torch_threads": 2, "rounds": 1, "dtype": "float32", "results": []}
-    assert "forced by the environment: OPENBLAS_CORETYPE=Haswell" in bench.format_report(res)
-
-
-def test_benchmark_config_parsing_and_flops():
-    assert bench.parse_config("lstm:64,100,32,128:0.9") == ("LSTM", 64, 100, 32, 128, 0.9)
-    assert bench.parse_config("RNN:1,2,3,4") == ("RNN", 1, 2, 3, 4, None)
-    for bad in ("CNN:1,2,3,4", "LSTM:1,2,3", "LSTM:0,2,3,4"):
-        with pytest.raises(argparse.ArgumentTypeError):
-            bench.parse_config(bad)
-    # LSTM forward: x W_x (2 B T I 4H) + h W_h (2 B T H 4H); backward twice that
-    assert bench.matmul_flops("LSTM", 2, 3, 5, 7) == 3 * (2 * 2 * 3 * 5 * 28 + 2 * 2 * 3 * 7 * 28)
-    assert [c[:5] for c in bench.CONFIGS[:4]] == [("LSTM", 64, 100, 32, 128), ("LSTM", 32, 35, 650, 650),
-                                                 ("LSTM", 32, 50, 1, 64), ("LSTM", 1, 100, 1, 32)]
-
-
-def test_both_ways_runs_the_other_environment(tmp_path, monkeypatch, capsys):
-    """--both-ways re-runs the benchmark in a subprocess with OPENBLAS_CORETYPE and
-    OPENBLAS_L2_SIZE removed from its environment (the subprocess is replaced by a stand-in
-    that records what it was given, to keep the test fast), and prints both tables."""
-    pytest.importorskip("torch")
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
-    monkeypatch.setenv("OPENBLAS_L2_SIZE", "512")
-    seen = {}
-
-    def fake_run(cmd, env, check, stdout):
-        seen["cmd"], seen["env"] = cmd, env
-        path = cmd[cmd.index("--json") + 1]
-        child = {k: v for k, v in env.items() if k in bench.FORCING_VARS}
-        with monkeypatch.context() as m:  # what the child would report about its environment
-            for k in bench.FORCING_VARS:
-                m.delenv(k, raising=False)
-            for k, v in child.items():
-                m.setenv(k, v)
-            res = bench.run([("RNN", 1, 2, 1, 2, None)], rounds=1, seconds=0.001)
-        with open(path, "w") as f:
-            json.dump(res, f)
-
-    monkeypatch.setattr(bench.subprocess, "run", fake_run)
-    out = tmp_path / "both.json"
-    bench.main(["--configs", "RNN:1,2,1,2", "--rounds", "1", "--seconds", "0.001", "--quiet",
-                "--both-ways", "--json", str(out)])
-    assert "OPENBLAS_CORETYPE" not in seen["env"] and "OPENBLAS_L2_SIZE" not in seen["env"]
-    assert seen["cmd"][1:3] == ["-m", "lstm_lib.bench"] and "RNN:1,2,1,2" in seen["cmd"]
-    text = capsys.readouterr().out
-    assert "environment as set" in text and "OPENBLAS_CORETYPE=Haswell" in text
-    assert "with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset" in text
-    data = json.loads(out.read_text())
-    assert data["as_set"]["environment"]["forcing"]["OPENBLAS_CORETYPE"] == "Haswell"
-    assert "OPENBLAS_CORETYPE" not in data["unset"]["environment"]["forcing"]
-    assert "OPENBLAS_L2_SIZE" not in data["unset"]["environment"]["forcing"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

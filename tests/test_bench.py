@@ -1,0 +1,219 @@
+"""The benchmark: the separate-process timing harness measures what it should (a planted 2x
+slowdown comes out as about 2x), the sides compute what they claim, and the command reports
+what it promises. No assertion on how fast anything is: speed is measured by
+`python -m lstm_lib.bench`, never asserted in a test."""
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+import lstm_lib as L
+from lstm_lib import bench, contestants, latency, profiling, timing
+
+SMALL = {"kind": "LSTM", "batch": 8, "time": 20, "input": 8, "hidden": 32}
+
+
+# --- the harness -----------------------------------------------------------------------------
+
+def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
+    """The same step, once and twice per call, each alone in its own process: the ratio of
+    the medians is about 2 (CPU time with one thread, so a busy machine barely matters)."""
+    sides = [timing.Side("once", "lstm_lib.contestants:lstm_lib_step", SMALL),
+             timing.Side("twice", "lstm_lib.contestants:lstm_lib_step", {**SMALL, "repeat": 2})]
+    res = timing.rounds_alone(sides, rounds=5, seconds=0.1, clock="cpu", threads=1)
+    ratio = np.median(res["times"]["twice"]) / np.median(res["times"]["once"])
+    assert 1.7 < ratio < 2.3, ratio
+    assert all(len(v) == 5 for v in res["times"].values())
+    assert res["info"]["once"]["threads"]["blas"]["threads"] == 1
+
+
+def test_each_side_runs_in_its_own_process_with_its_threads(tmp_path):
+    """The workers are separate processes, with the thread count set through the environment."""
+    sides = [timing.Side(name, "tests.test_bench:pid_step", {"path": str(tmp_path / name)})
+             for name in ("a", "b")]
+    timing.rounds_alone(sides, rounds=2, seconds=0.001, clock="wall", threads=1)
+    pids = {(tmp_path / n).read_text() for n in ("a", "b")}
+    assert len(pids) == 2 and str(__import__("os").getpid()) not in pids
+
+
+def pid_step(path):
+    """A side that writes its process id and thread variable (for the test above)."""
+    import os
+
+    def step():
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    return step
+
+
+def test_a_side_that_fails_to_build_is_reported():
+    with pytest.raises(RuntimeError, match="failed to start.*the textbook side is an LSTM"):
+        timing.rounds_alone([timing.Side("x", "lstm_lib.contestants:textbook_step",
+                                         {**SMALL, "kind": "GRU"})], rounds=1, seconds=0.001)
+    with pytest.raises(ValueError, match="clock"):
+        timing.rounds_alone([], clock="sundial")
+
+
+def test_rounds_in_process_rotate_and_count():
+    calls = []
+    fns = {k: (lambda k=k: calls.append(k)) for k in "abc"}
+    times = timing.rounds_in_process(fns, rounds=3, seconds=1e-9)
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3, "c": 3}
+    assert calls[9:12] == ["a", "b", "c"] and calls[12:15] == ["b", "c", "a"]  # after warm-up
+
+
+# --- the sides ---------------------------------------------------------------------------------
+
+def test_textbook_lstm_equals_the_library_layer(rng):
+    lay = L.LSTM(3, 5, dtype=np.float64, rng=rng)
+    for p in lay.params.values():
+        p[...] += 0.3 * rng.standard_normal(p.shape)
+    text = contestants.TextbookLSTM.from_layer(lay)
+    x, dh = rng.standard_normal((4, 6, 3)), rng.standard_normal((4, 6, 5))
+    np.testing.assert_allclose(text.forward(x), lay.forward(x), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(text.backward(dh), lay.backward(dh), atol=1e-12, rtol=0)
+    for k in lay.grads:
+        np.testing.assert_allclose(text.grads[k], lay.grads[k], atol=1e-11, rtol=0, err_msg=k)
+
+
+@pytest.mark.parametrize("factory, cls", [("lstm_lib_step", L.LSTM), ("textbook_step", L.ReferenceLSTM)])
+def test_a_side_with_repeat_2_runs_its_step_twice(factory, cls, monkeypatch):
+    calls = []
+    real = cls.forward
+    monkeypatch.setattr(cls, "forward", lambda self, x, *a: calls.append(1) or real(self, x, *a))
+    once = getattr(contestants, factory)(**SMALL)
+    twice = getattr(contestants, factory)(**SMALL, repeat=2)
+    once()
+    assert len(calls) == 1
+    twice()
+    assert len(calls) == 3
+
+
+def test_torch_side_computes_the_input_gradient():
+    pytest.importorskip("torch")
+    dx = contestants.torch_step(**SMALL)()
+    assert tuple(dx.shape) == (8, 20, 8) and float(dx.abs().sum()) > 0
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("I", [1, 3])
+def test_matmul_only_step_runs_the_products_of_a_training_step(kind, I, rng, monkeypatch):
+    layer = {"RNN": L.RNN, "LSTM": L.LSTM, "GRU": L.GRU}[kind](I, 4, rng=rng)
+    x = rng.standard_normal((2, 5, I)).astype(np.float32)
+    step = profiling.matmul_only_step(layer, x)
+    calls = []
+    real_matmul = np.matmul
+
+    class Counting:  # count the products without changing them
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        @staticmethod
+        def matmul(*a, **k):
+            calls.append(a[0].shape)
+            return real_matmul(*a, **k)
+
+    monkeypatch.setattr(profiling, "np", Counting())
+    step()
+    # input projection (a broadcast multiply when I == 1), dW_x, dW_h and dx; the 5 + 5
+    # recurrent products are `ndarray.dot` calls, checked through their results' shapes
+    assert len(calls) == (0 if I == 1 else 1) + 3
+
+
+def test_profile_training_step_parts():
+    res = profiling.profile_training_step(L.LSTM, 2, 4, 3, 5, repeat=1, number=1)
+    parts = ("total", "matmul", "overhead", "elementwise")
+    assert all(res[k] >= 0 for k in parts) and res["total"] > 0
+    assert set(res["per_step_us"]) == set(parts)
+    assert res["per_step_us"]["total"] == pytest.approx(res["total"] / 4 * 1e6)
+
+
+def test_matmul_flops():
+    # LSTM forward: x W_x (2 B T I 4H) + h W_h (2 B T H 4H); backward twice that
+    assert profiling.matmul_flops(4, 2, 3, 5, 7) == 3 * (2 * 2 * 3 * 5 * 28 + 2 * 2 * 3 * 7 * 28)
+    assert profiling.matmul_flops(1, 1, 1, 1, 1) == 12
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def test_benchmark_writes_json_with_the_fields(tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "bench.json"
+    code = bench.main(["--configs", "LSTM:2,3,2,4:1.2", "GRU:1,2,1,3", "--rounds", "2",
+                       "--seconds", "0.001", "--quiet", "--json", str(out), "--mode", "cpu"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "kernel" in text and "one thread, CPU time" in text and "textbook/lib" in text
+    data = json.loads(out.read_text())
+    res = data["cpu, as set"]
+    assert {"library", "version", "architecture", "threads"} <= set(res["blas"])
+    assert res["blas"]["threads"] == 1 and res["torch_threads"] == 1
+    rows = res["results"]
+    assert [(r["kind"], r["batch"], r["time"], r["input"], r["hidden"]) for r in rows] == \
+        [("LSTM", 2, 3, 2, 4), ("GRU", 1, 2, 1, 3)]
+    assert set(rows[0]["ms"]) == {"lstm_lib", "torch", "textbook", "floor"}
+    assert set(rows[1]["ms"]) == {"lstm_lib", "torch", "floor"}  # the textbook side is an LSTM
+    for r in rows:
+        assert all(v > 0 for v in r["ms"].values())
+        assert all(len(v) == 2 for v in r["rounds_ms"].values())
+        assert r["ratio"] == pytest.approx(r["ms"]["lstm_lib"] / r["ms"]["torch"])
+    assert rows[0]["target"] == 1.2 and rows[1]["target"] is None
+    assert bench.ratio(res, "GRU") == rows[1]["ratio"]
+
+
+def test_benchmark_reports_a_forced_kernel(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert bench.environment_report()["OPENBLAS_CORETYPE"] == "Haswell"
+    assert bench.environment_report({}) == {}
+    res = {"blas": {"library": "openblas", "version": "0", "architecture": "Haswell", "threads": 2},
+           "forcing": {"OPENBLAS_CORETYPE": "Haswell"}, "clock": "wall", "processor": "cpu",
+           "python": "3", "numpy_version": "2", "torch_version": "2", "torch_threads": 2,
+           "rounds": 1, "dtype": "float32", "results": []}
+    assert "forced by the environment: OPENBLAS_CORETYPE=Haswell" in bench.format_report(res)
+
+
+def test_both_ways_gives_the_workers_the_other_kernel(monkeypatch, capsys):
+    """--both-ways runs every table again with OPENBLAS_CORETYPE=Haswell in the workers'
+    environment (the harness is replaced by a stand-in that records it, to keep this fast)."""
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    seen = []
+
+    def fake(sides, rounds, seconds, clock, threads, env):
+        seen.append((clock, threads, None if env is None else env.get("OPENBLAS_CORETYPE")))
+        return {"times": {s.name: [1e-3] * rounds for s in sides},
+                "info": {s.name: {"threads": {"blas": {}, "torch_threads": 1}} for s in sides}}
+
+    monkeypatch.setattr(bench, "rounds_alone", fake)
+    bench.main(["--configs", "RNN:1,2,1,2", "--rounds", "1", "--quiet", "--both-ways"])
+    assert seen == [("wall", None, None), ("cpu", 1, None), ("wall", None, "Haswell"),
+                    ("cpu", 1, "Haswell")]
+    assert "OPENBLAS_CORETYPE=Haswell" in capsys.readouterr().out
+
+
+def test_config_parsing():
+    assert bench.parse_config("lstm:64,100,32,128:0.9") == ("LSTM", 64, 100, 32, 128, 0.9)
+    assert bench.parse_config("RNN:1,2,3,4") == ("RNN", 1, 2, 3, 4, None)
+    for bad in ("CNN:1,2,3,4", "LSTM:1,2,3", "LSTM:0,2,3,4"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            bench.parse_config(bad)
+    assert [c[:5] + (c[5],) for c in bench.CONFIGS] == [
+        ("LSTM", 64, 100, 32, 128, 1.0), ("LSTM", 32, 35, 650, 650, 1.2), ("LSTM", 32, 50, 1, 64, 1.5),
+        ("LSTM", 1, 100, 1, 32, 1.8), ("GRU", 64, 100, 32, 128, 0.9), ("RNN", 64, 100, 32, 128, 0.8)]
+
+
+# --- latency -------------------------------------------------------------------------------------
+
+def test_latency_table_and_footprint():
+    pytest.importorskip("torch")
+    rows = latency.latency_table(kinds=("LSTM",), sizes=(8,), rounds=1, seconds=0.001,
+                                 clock="cpu", threads=1)
+    (row,) = rows
+    assert row["lstm_lib_us"] > 0 and row["torch_us"] > 0
+    assert row["ratio"] == pytest.approx(row["lstm_lib_us"] / row["torch_us"])
+    assert "lstm_lib us" in latency.format_latency(rows, "cpu")
+    fp = latency.footprint(L.LSTM(8, 16))
+    assert fp["parameters"] == 4 * (8 * 64 + 16 * 64 + 64)  # float32
+    assert fp["state"] == 2 * 16 * 4  # h and c at batch 1
+    assert fp["work"] >= fp["parameters"]  # the stream's stacked copy of the weights
