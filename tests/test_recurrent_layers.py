@@ -108,8 +108,8 @@ def test_grads_overwrite_not_accumulate(rng):
     first = {k: g.copy() for k, g in lay.grads.items()}
     lay.forward(x)
     lay.backward(dh)
-    for k in first:
-        np.testing.assert_array_equal(lay.grads[k], first[k])
+    for k, g in first.items():
+        np.testing.assert_array_equal(lay.grads[k], g)
 
 
 def test_outputs_do_not_alias_between_calls(rng):
@@ -244,3 +244,48 @@ def test_stream_reset_and_bad_input(rng):
         stream.step(np.zeros((1, 5)))
     with pytest.raises(ValueError, match="c0"):
         stream.reset(np.zeros((1, 3)), np.zeros((2, 3)))
+
+
+# --- the fast layers against PyTorch with carried state -------------------------------------------
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 2e-5)])
+@pytest.mark.parametrize("shape", [(2, 9, 3, 4), (1, 1, 1, 1), (1, 6, 1, 1), (3, 5, 1, 2)])
+@pytest.mark.parametrize("kind", KINDS)
+def test_stateful_chunks_equal_torch_on_the_whole_sequence(kind, shape, dtype, tol, rng):
+    """Chunks through a stateful layer give torch's output for the whole sequence; the
+    backward of the last chunk equals torch's gradient started from the carried state."""
+    torch = pytest.importorskip("torch")
+    from lstm_lib.interop import from_torch
+    B, T, I, H = shape
+    tdt = torch.float64 if dtype == np.float64 else torch.float32
+    torch.manual_seed(1)
+    module = getattr(torch.nn, kind)(I, H, batch_first=True, dtype=tdt)
+    layer = from_torch(module)
+    layer.stateful = True
+    x = rng.standard_normal((B, T, I))
+    with torch.no_grad():
+        whole = module(torch.tensor(x, dtype=tdt))[0].numpy()
+    cut = max(1, T // 2)
+    first = layer.forward(x[:, :cut])
+    carried = [s.copy() for s in layer.state]
+    parts = [first] + ([layer.forward(x[:, cut:])] if cut < T else [])
+    np.testing.assert_allclose(np.concatenate(parts, 1), whole, atol=tol, rtol=0)
+    if cut < T:  # gradient of the last chunk, from the carried state
+        dh = rng.standard_normal((B, T - cut, H))
+        dx = layer.backward(dh)
+        xt = torch.tensor(x[:, cut:], dtype=tdt, requires_grad=True)
+        st = tuple(torch.tensor(s[None], dtype=tdt) for s in carried)
+        out, _ = module(xt, st if kind == "LSTM" else st[0])
+        out.backward(torch.tensor(dh, dtype=tdt))
+        np.testing.assert_allclose(dx, xt.grad.numpy(), atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_batch_one_outputs_do_not_alias_the_buffers(kind, rng):
+    """With batch 1 the time-major to batch-first transpose is already contiguous; the output
+    must still be a fresh array, not a view that the next call overwrites."""
+    lay = KINDS[kind](1, 2, rng=rng)
+    a = lay.forward(rng.standard_normal((1, 4, 1)).astype(np.float32))
+    keep = a.copy()
+    lay.forward(rng.standard_normal((1, 4, 1)).astype(np.float32))
+    np.testing.assert_array_equal(a, keep)

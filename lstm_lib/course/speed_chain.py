@@ -1,0 +1,76 @@
+"""Chapter 13's chain: from the readable LSTM layer to the library's fast one, one change at
+a time, each a layer computing exactly the same function.
+
+    reference.ReferenceLSTM    the readable layer of chapters 05-06: fused gates, one step at
+                               a time with `cells.lstm_step`, x_t W_x + h W_h + b in every
+                               step, weight gradients added up step by step
+    InputProjectionLSTM        + x W_x + b for all steps as one matrix product before the loop
+    LoopFreeGradsLSTM          + the weight gradients and dx as one product each after the loop
+    lstm_lib.LSTM              + work arrays allocated once and `out=`, time-major views, one
+                               tanh call for all four gates, the backward's multipliers for
+                               all steps before the loop (then float32, then two threads)
+
+Each class subclasses the one before and changes one method; the tests hold every one of
+them equal to `lstm_lib.LSTM` in float64.
+"""
+import numpy as np
+
+from ..activations import sigmoid
+from ..cells import LSTMStepCache
+from ..reference import ReferenceLSTM
+
+
+class InputProjectionLSTM(ReferenceLSTM):
+    """Step 1: x_t W_x + b does not depend on h, so it is computed for every step at once, one
+    (B*T, I) x (I, 4H) product before the loop; the loop keeps only h W_h. Backward is the
+    readable one (it reads the same named step caches)."""
+
+    def forward(self, x, h0=None, c0=None):
+        B, T, I = x.shape
+        H = self.hidden_size
+        W_x, W_h, b = self.params["W_x"], self.params["W_h"], self.params["b"]
+        Zx = (x.reshape(B * T, I) @ W_x + b).reshape(B, T, 4 * H)  # all steps' input part
+        h = np.zeros((B, H), self.dtype) if h0 is None else h0
+        c = np.zeros((B, H), self.dtype) if c0 is None else c0
+        out, caches = np.empty((B, T, H), self.dtype), []
+        for t in range(T):
+            z = Zx[:, t] + h @ W_h  # (B, 4H): the only product left in the loop
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c_new = f * c + i * g
+            tc = np.tanh(c_new)
+            caches.append(LSTMStepCache(x[:, t], h, c, i, f, g, o, tc, W_x, W_h))
+            h, c = o * tc, c_new
+            out[:, t] = h
+        self._cache, self.state = caches, (h.copy(), c.copy())
+        return out
+
+
+class LoopFreeGradsLSTM(InputProjectionLSTM):
+    """Step 2: the loop only carries dh and dc back and keeps each step's dz; the weight
+    gradients and dx are then one large product each: dW_x = X^T dZ, dW_h = H_prev^T dZ,
+    db = the sum of dZ, dx = dZ W_x^T."""
+
+    def backward(self, dh, dh_T=None, dc_T=None):
+        caches = self._need_cache()
+        B, T, H = dh.shape
+        W_x, W_h = self.params["W_x"], self.params["W_h"]
+        dZ = np.empty((B, T, 4 * H))
+        dh_next = np.zeros((B, H)) if dh_T is None else dh_T
+        dc_next = np.zeros((B, H)) if dc_T is None else dc_T
+        for t in reversed(range(T)):
+            dZ[:, t], dc_next = self.gates_backward(dh[:, t] + dh_next, dc_next, caches[t])
+            dh_next = dZ[:, t] @ W_h.T
+        X = np.stack([k.x for k in caches], axis=1).reshape(B * T, -1)  # (B*T, I)
+        H_prev = np.stack([k.h_prev for k in caches], axis=1).reshape(B * T, H)
+        dZ2 = dZ.reshape(B * T, 4 * H)
+        self.grads.update(W_x=X.T @ dZ2, W_h=H_prev.T @ dZ2, b=dZ2.sum(axis=0))
+        self.dstate0 = (dh_next, dc_next)
+        return (dZ2 @ W_x.T).reshape(B, T, -1)
+
+
+STEPS = {  # the chapter's chain in order; after it comes lstm_lib.LSTM itself
+    "0 readable (ReferenceLSTM)": ReferenceLSTM,
+    "1 one input projection": InputProjectionLSTM,
+    "2 weight grads after the loop": LoopFreeGradsLSTM,
+}
