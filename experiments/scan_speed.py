@@ -1,0 +1,72 @@
+"""Chapter 15's speed study: the minGRU layer by a loop and by three scans, and the LSTM
+layer, as the sequence grows, forward and training step, each variant alone in its own
+process (lstm_lib.course.scan_speed).
+
+    python experiments/scan_speed.py            # the full study (a few minutes of CPU time)
+    python experiments/scan_speed.py --quick    # short lengths only, to try the script
+
+Two sizes: batch 1, hidden 16 (little work per step, so Python's per-step overhead decides)
+and batch 8, hidden 64 (more arithmetic per step). Input size = hidden size, float32, one BLAS
+thread. Writes lstm_lib/course/results/scan_speed.json with the machine's load before and
+after: the machine this course is developed on is shared, and the times show it.
+"""
+import argparse
+import json
+import os
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+from lstm_lib.course.scan_speed import VARIANTS, measure
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SIZES = [{"batch": 1, "hidden": 16}, {"batch": 8, "hidden": 64}]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", type=pathlib.Path,
+                    default=ROOT / "lstm_lib/course/results/scan_speed.json")
+    ap.add_argument("--min-time", type=float, default=0.5)
+    args = ap.parse_args()
+    lengths = [64, 128, 256] if args.quick else [64, 128, 256, 512, 1024, 2048, 4096]
+    out = {"description": "median processor time (time.thread_time) of the timing thread per "
+                          "forward pass and per training step (forward + backward), minGRU by "
+                          "each scan method and lstm_lib.LSTM, float32, one BLAS thread, each "
+                          "variant in its own process; input size = hidden size",
+           "settings": {"lengths": lengths, "sizes": SIZES, "variants": list(VARIANTS),
+                        "min_time": args.min_time, "numpy": np.__version__,
+                        "python": platform.python_version(), "cpu": cpu_model(),
+                        "cores": os.cpu_count(), "load_before": os.getloadavg()},
+           "runs": []}
+    start = time.perf_counter()
+    for size in SIZES:
+        for variant in VARIANTS:
+            r = measure(variant, lengths, size["batch"], size["hidden"], args.min_time)
+            out["runs"].append(r)
+            last = r["rows"][-1]
+            print(f"{variant:14s} batch {size['batch']} hidden {size['hidden']}: T={last['T']} "
+                  f"forward {1e3 * last['forward_s']:.1f} ms, train {1e3 * last['train_s']:.1f} ms, "
+                  f"steps {last['steps']}", flush=True)
+    out["settings"]["load_after"] = os.getloadavg()
+    out["total_seconds"] = round(time.perf_counter() - start, 1)
+    args.out.write_text(json.dumps(out, indent=1))
+    print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
