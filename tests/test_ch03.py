@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import lstm_lib as L
 from lstm_lib.course.exercises import ch03
 from lstm_lib.course.widgets import candidate
 
@@ -23,18 +22,12 @@ def test_candidate_write_follows_the_formula():
     assert np.abs(grid["g"]).max() <= 1 and np.abs(grid["change"]).max() <= 1
 
 
-def test_cell_walk_tanh_goes_both_ways_sigmoid_only_up():
-    up_down = np.diff(candidate.cell_walk("tanh", 100))
-    only_up = np.diff(candidate.cell_walk("sigmoid", 100))
-    assert (up_down > 0).any() and (up_down < 0).any()
-    assert (only_up > 0).all()
-
-
 def test_candidate_plots_summary_widget():
     import matplotlib.pyplot as plt
 
+    walks = np.cumsum(np.random.default_rng(0).standard_normal((40, 51)), axis=1)
     for fig in (candidate.plot_candidate(x=-2.0), candidate.plot_tanh_vs_sigmoid(),
-                candidate.plot_cell_walks(50)):
+                candidate.plot_cell_walks(walks, 0.5 * walks, 1.0, 0.9)):
         assert fig.axes
         plt.close(fig)
     assert "adds to" in candidate.summary_candidate(x=1.0)
@@ -50,42 +43,76 @@ def test_candidate_widget_builds(monkeypatch, tiny_figure):
     assert "subtracts from" in readout.value
 
 
-def cand_right(x, h, W_x, W_h, b):
-    H = h.shape[1]
-    return np.tanh((x @ W_x + h @ W_h + b)[:, 2 * H:3 * H])
+def cells_right(c0, f, i, g):
+    c, out = c0, []
+    for t in range(f.shape[1]):
+        c = f[:, t] * c + i[:, t] * g[:, t]
+        out.append(c)
+    return np.stack(out, axis=1)
 
 
-def _z(x, h, W_x, W_h, b):
-    return x @ W_x + h @ W_h + b
+def _looped(update, carry=True, before=False):
+    def run(c0, f, i, g):
+        c, out = c0, []
+        for t in range(f.shape[1]):
+            new = update(c if carry else c0, f[:, t], i[:, t], g[:, t])
+            out.append(c if before else new)
+            c = new
+        return np.stack(out, axis=1)
+    return run
+
+
+def _in_place(c0, f, i, g):
+    f *= 1.0001
+    return cells_right(c0, f, i, g)
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda x, h, W_x, W_h, b: np.tanh(_z(x, h, W_x, W_h, b)[:, 4:8]), "forget gate f"),
-    (lambda x, h, W_x, W_h, b: np.tanh(_z(x, h, W_x, W_h, b)[:, 0:4]), "input gate i"),
-    (lambda x, h, W_x, W_h, b: np.tanh(_z(x, h, W_x, W_h, b)[:, 12:16]), "output gate o"),
-    (lambda x, h, W_x, W_h, b: L.sigmoid(_z(x, h, W_x, W_h, b)[:, 8:12]), "sigmoid"),
-    (lambda x, h, W_x, W_h, b: _z(x, h, W_x, W_h, b)[:, 8:12], "apply tanh"),
-    (lambda x, h, W_x, W_h, b: np.tanh(_z(x, h, W_x, W_h, b)), "candidate block only"),
-    (lambda x, h, W_x, W_h, b: np.tanh(x @ W_x[:, 8:12] + b[8:12]), "h_prev is missing"),
-    (lambda x, h, W_x, W_h, b: np.tanh(_z(x, h, W_x, W_h, b)[:, 8:12]).T, "shape (4, 2)"),
+    (_looped(lambda c, f, i, g: f * c + i * g, carry=False), "not carried"),
+    (_looped(lambda c, f, i, g: f * c + i * g, before=True), "stored before it is updated"),
+    (_looped(lambda c, f, i, g: i * c + f * g), "swapped"),
+    (_looped(lambda c, f, i, g: f * c + g), "multiply it by the input gate"),
+    (_looped(lambda c, f, i, g: c + i * g), "multiply it by the forget gate"),
+    (_looped(lambda c, f, i, g: np.tanh(f * c + i * g)), "squashed by tanh"),
+    (lambda c0, f, i, g: np.concatenate([c0[:, None], cells_right(c0, f, i, g)], axis=1), "included c0"),
+    (lambda c0, f, i, g: cells_right(c0, f, i, g)[:, -1], "only the last cell"),
+    (lambda c0, f, i, g: cells_right(c0, f, i, g).transpose(1, 0, 2), "time is axis 1"),
+    (_in_place, "in place"),
+    (lambda c0, f, i, g: cells_right(c0, f, i, g) + 0.01, "off by"),
 ])
-def test_check_candidate(wrong, words):
-    assert ch03.check_candidate.verdict(cand_right)[0]
-    ok, msg = ch03.check_candidate.verdict(wrong)
+def test_check_cell_over_time(wrong, words):
+    assert ch03.check_cell_over_time.verdict(cells_right)[0]
+    ok, msg = ch03.check_cell_over_time.verdict(wrong)
     assert not ok and words in msg, msg
+
+
+def spread_right(t, f, ms):
+    return np.sqrt(ms * t) if f == 1 else np.sqrt(ms * (1 - f ** (2 * t)) / (1 - f ** 2))
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda c, f, i, g: f * c + g, "multiply it by the input gate"),
-    (lambda c, f, i, g: c + i * g, "multiply it by the forget gate"),
-    (lambda c, f, i, g: f * c + i, "input gate itself"),
-    (lambda c, f, i, g: i * c + f * g, "swapped"),
-    (lambda c, f, i, g: np.tanh(f * c + i * g), "squashed"),
-    (lambda c, f, i, g: f * c * i * g, "added, not multiplied"),
-    (lambda c, f, i, g: (1 - f) * c + i * g, "(1 - f)"),
-    (lambda c, f, i, g: (f * c + i * g).sum(), "elementwise"),
+    (lambda t, f, ms: spread_right(t, f, ms) ** 2, "variances"),
+    (lambda t, f, ms: np.sqrt(ms * t) if f == 1 else np.sqrt(ms * (1 - f ** t) / (1 - f)), "f**(2k), not f**k"),
+    (lambda t, f, ms: np.sqrt(ms * t) if f == 1 else np.sqrt(ms / (1 - f ** 2)), "limit for t -> infinity"),
+    (lambda t, f, ms: spread_right(t, f, 1.0) * ms, "square root too"),
+    (lambda t, f, ms: np.sqrt(ms * (1 - f ** (2 * t)) / (1 - f ** 2)), "handle f = 1 on its own"),
+    (lambda t, f, ms: np.sqrt(ms * (1 - np.float64(f) ** (2 * t)) / (1 - np.float64(f) ** 2)), "not finite"),
+    (lambda t, f, ms: np.sqrt(ms * t), "expected"),
+    (lambda t, f, ms: np.full(2, spread_right(t, f, ms)), "one number"),
 ])
-def test_check_cell_update(wrong, words):
-    assert ch03.check_cell_update.verdict(lambda c, f, i, g: f * c + i * g)[0]
-    ok, msg = ch03.check_cell_update.verdict(wrong)
+def test_check_spread(wrong, words):
+    assert ch03.check_spread.verdict(spread_right)[0]
+    ok, msg = ch03.check_spread.verdict(wrong)
     assert not ok and words in msg, msg
+
+
+def test_spread_formula_matches_simulated_cells():
+    """The checker's formula is what the cell does: 4000 simulated cells, writes w = i * c~."""
+    rng = np.random.default_rng(3)
+    w = 1 / (1 + np.exp(-rng.standard_normal((4000, 60)))) * np.tanh(rng.standard_normal((4000, 60)))
+    ms = float(np.mean(w ** 2))
+    for f in (1.0, 0.9):
+        c = np.zeros(4000)
+        for t in range(60):
+            c = f * c + w[:, t]
+        assert c.std() == pytest.approx(spread_right(60, f, ms), rel=0.05)

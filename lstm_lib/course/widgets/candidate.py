@@ -2,7 +2,8 @@
 gate i = sigmoid(...), how much of it is written: the change to the cell is i * c~.
 
 One scalar input x drives both: c~ = tanh(w_g x + b_g), i = sigmoid(w_i x + b_i). The forget
-gate is held at f (1 by default) so the change is all that moves the cell.
+gate is held at f (1 by default) so the change is all that moves the cell. `plot_cell_walks`
+draws the random-walk experiment the chapter computes in the open.
 """
 import numpy as np
 
@@ -18,19 +19,6 @@ def candidate_write(x=1.0, w_g=1.5, w_i=2.0, b_i=0.0, b_g=0.0, c_prev=0.5, f=1.0
     i = sigmoid(w_i * x + b_i)
     change = i * g
     return {"g": g, "i": i, "change": change, "c_prev": c_prev, "c": f * c_prev + change}
-
-
-def cell_walk(candidate="tanh", steps=200, f=1.0, seed=0):
-    """The cell over `steps` writes with random inputs: c_t = f c_{t-1} + i_t * cand_t, where
-    cand_t = tanh(z_t) or sigmoid(z_t) (z_t standard normal) and i_t = sigmoid(standard normal).
-    Returns c_0..c_steps (c_0 = 0)."""
-    rng = np.random.default_rng(seed)
-    z, zi = rng.standard_normal(steps), rng.standard_normal(steps)
-    cand = np.tanh(z) if candidate == "tanh" else sigmoid(z)
-    c = np.zeros(steps + 1)
-    for t in range(steps):
-        c[t + 1] = f * c[t] + sigmoid(zi[t]) * cand[t]
-    return c
 
 
 def plot_tanh_vs_sigmoid():
@@ -49,17 +37,32 @@ def plot_tanh_vs_sigmoid():
     return fig
 
 
-def plot_cell_walks(steps=200, seed=0):
-    """The cell under random writes with a tanh candidate and with a sigmoid one (f = 1)."""
+def plot_cell_walks(walks, walks_forget, mean_square, f_forget, shown=20):
+    """Cells under random writes, one row per seed (seeds, steps + 1). Left: `shown` walks with
+    f = 1, their measured spread and sqrt(t * mean_square). Right: the spread over time for
+    f = 1 and for f = f_forget (`walks_forget`)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 2.8), dpi=80)
-    ax.plot(cell_walk("tanh", steps, seed=seed), label="candidate tanh: adds and subtracts")
-    ax.plot(cell_walk("sigmoid", steps, seed=seed), "--", label="candidate sigmoid: can only add")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("$c_t$")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    t = np.arange(walks.shape[1])
+    spread, spread_forget = walks.std(axis=0), walks_forget.std(axis=0)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.2, 3.2), dpi=80)
+    left.plot(t, walks[:shown].T, color="gray", lw=0.6, alpha=0.6)
+    left.plot(t, walks[0], color="tab:blue", lw=1.5, label="the first seed")
+    left.fill_between(t, -spread, spread, color="tab:orange", alpha=0.25,
+                      label=rf"$\pm$ std over {len(walks)} seeds")
+    left.plot(t, np.sqrt(t * mean_square), "k--", lw=1, label=r"$\pm\sqrt{t\,E[w^2]}$")
+    left.plot(t, -np.sqrt(t * mean_square), "k--", lw=1)
+    left.set_xlabel("step t")
+    left.set_ylabel("$c_t$ (f = 1)")
+    left.legend(fontsize=7, loc="upper left")
+    right.plot(t, spread, color="tab:orange", label="f = 1: measured")
+    right.plot(t, np.sqrt(t * mean_square), "k--", lw=1, label=r"f = 1: $\sqrt{t\,E[w^2]}$")
+    right.plot(t, spread_forget, color="tab:green", label=f"f = {f_forget:g}: measured")
+    right.set_xlabel("step t")
+    right.set_ylabel("spread of $c_t$ (std over seeds)")
+    right.legend(fontsize=7, loc="upper left")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
