@@ -229,3 +229,327 @@ def test_check_temperature():
 
     ok, msg = ch11.check_temperature.verdict(unnormalised)
     assert not ok and "sum to" in msg
+
+
+# --- exercises 3 and 4: the model and the sampler, built by the learner -------------------------
+
+class _Wired:
+    """Exercise 3's solution, with switches that plant the typical mistakes."""
+
+    mistake = None
+
+    def __init__(self, vocab_size, embed_dim, hidden_size, rng):
+        self.embed = L.Embedding(vocab_size, embed_dim, rng=rng)
+        self.lstm = L.LSTM(embed_dim, hidden_size, rng=rng,
+                           stateful=self.mistake == "stateful")
+        self.out = L.Linear(hidden_size, vocab_size, rng=rng)
+        self.loss_fn = L.SoftmaxCrossEntropy()
+
+    def loss(self, ids, targets):
+        logits = self.out.forward(self.lstm.forward(self.embed.forward(ids)))
+        if self.mistake == "softmax":
+            logits = L.softmax(logits)
+        if self.mistake == "inputs":
+            targets = ids
+        if self.mistake == "last":
+            return self.loss_fn.forward(logits[:, -1], targets[:, -1])
+        return self.loss_fn.forward(logits, targets)
+
+    def backward(self):
+        d = self.loss_fn.backward()
+        if self.mistake == "scaled":
+            d = d * len(d)
+        dx = self.lstm.backward(self.out.backward(d))
+        if self.mistake != "no embed grad":
+            self.embed.backward(dx)
+
+
+def _wired(mistake):
+    return type("Wired", (_Wired,), {"mistake": mistake})
+
+
+@pytest.mark.parametrize("mistake, words", [
+    ("softmax", "raw scores"), ("inputs", "against its inputs"), ("last", "every step"),
+    ("stateful", "carried its state"), ("no embed grad", "embed got no gradient"),
+    ("scaled", "times the right ones")])
+def test_check_char_lm_names_each_mistake(mistake, words):
+    from lstm_lib.course.exercises import ch11
+
+    assert ch11.check_char_lm.verdict(_wired(None))[0]
+    ok, msg = ch11.check_char_lm.verdict(_wired(mistake))
+    assert not ok and words in msg, msg
+
+
+def test_check_char_lm_reports_a_crash_and_a_non_class():
+    from lstm_lib.course.exercises import ch11
+
+    class SkipsLSTM(_Wired):
+        def loss(self, ids, targets):
+            return self.loss_fn.forward(self.out.forward(self.embed.forward(ids)), targets)
+
+    ok, msg = ch11.check_char_lm.verdict(SkipsLSTM)
+    assert not ok and "raised ValueError" in msg and "Linear expects" in msg
+    ok, msg = ch11.check_char_lm.verdict(_wired(None)(11, 5, 7, np.random.default_rng(0)))
+    assert not ok and "class itself" in msg
+
+
+def _sampler(mistake=None):
+    def sample_text(model, prompt_ids, n, temperature, rng):
+        if mistake != "train mode":
+            model.eval()
+        model.stateful = mistake != "no state"
+        model.reset_state()
+        logits = model.forward(np.asarray(prompt_ids)[None])[0, 0 if mistake == "first step" else -1]
+        out = []
+        for _ in range(n):
+            nxt = tx.sample(logits, 1.0 if mistake == "ignored" else temperature, rng)
+            out.append(nxt)
+            fed = list(prompt_ids) + [nxt] if mistake == "prompt again" else [nxt]
+            logits = model.forward(np.asarray(fed)[None])[0, -1]
+        return list(prompt_ids) + out if mistake == "with prompt" else np.array(out)
+    return sample_text
+
+
+def _regrow(model, prompt_ids, n, temperature, rng):
+    """Also right (and slow): re-read the whole text from a zero state at every step."""
+    model.eval()
+    ids = list(prompt_ids)
+    for _ in range(n):
+        model.reset_state()
+        ids.append(tx.sample(model.forward(np.asarray(ids)[None])[0, -1], temperature, rng))
+    return ids[len(prompt_ids):]
+
+
+@pytest.mark.parametrize("mistake, words", [
+    ("no state", "state is not carried"), ("first step", "FIRST"), ("prompt again", "fed again"),
+    ("ignored", "temperature 1"), ("train mode", "dropout"), ("with prompt", "without the prompt")])
+def test_check_sampler_names_each_mistake(mistake, words):
+    from lstm_lib.course.exercises import ch11
+
+    assert ch11.check_sampler.verdict(_sampler())[0]
+    assert ch11.check_sampler.verdict(_regrow)[0]
+    ok, msg = ch11.check_sampler.verdict(_sampler(mistake))
+    assert not ok and words in msg, msg
+
+
+def test_check_sampler_twice_applied_temperature_and_other_errors():
+    from lstm_lib.course.exercises import ch11
+
+    def twice(model, prompt_ids, n, temperature, rng):
+        model.eval()
+        model.stateful = True
+        model.reset_state()
+        logits = model.forward(np.asarray(prompt_ids)[None])[0, -1]
+        out = []
+        for _ in range(n):
+            out.append(tx.sample(logits / temperature, temperature, rng))
+            logits = model.forward(np.array([[out[-1]]]))[0, -1]
+        return out
+
+    ok, msg = ch11.check_sampler.verdict(twice)
+    assert not ok and "twice" in msg
+    ok, msg = ch11.check_sampler.verdict(lambda *a: [0] * 30)
+    assert not ok and "differ from CharLM.generate" in msg
+    ok, msg = ch11.check_sampler.verdict(lambda *a: [0] * 3)
+    assert not ok and "expected 30" in msg
+
+
+# --- the test split, scoring a text, saving and loading -----------------------------------------
+
+def test_corpus_has_a_held_out_test_text_from_other_modules():
+    c = tx.load_stdlib_corpus()
+    assert c.test_sources == list(tx.TEST_MODULES)
+    assert not set(c.test_sources) & set(c.sources)
+    assert len(c.test_ids) == len(c.test_text) > 20_000
+    assert c.decode(c.test_ids[:300]) == c.test_text[:300]  # no unknown characters there
+    assert tx.CharCorpus("abcabc").test_ids.size == 0  # no test text: an empty array
+
+
+def test_char_lm_nll_scores_every_character_once_given_its_past():
+    c = tx.CharCorpus("the cat sat on the mat. " * 20)
+    model = CharLM(c.vocab_size, 6, 8, num_layers=2, dropout=0.3, rng=np.random.default_rng(0))
+    ids = c.train_ids[:200]
+    one = model.nll(ids, streams=1)
+    by_hand = L.SoftmaxCrossEntropy().forward(model.eval().forward(ids[None, :-1]), ids[None, 1:])
+    model.train()
+    assert one == pytest.approx(by_hand, rel=1e-5)  # one stream: the plain loss over the text
+    assert model.nll(ids, streams=7, warmup=500, chunk=13) == pytest.approx(one, rel=1e-5)
+    assert model.nll(ids, streams=7, warmup=2) != pytest.approx(one, rel=1e-7)  # less context
+    assert model.training and not model.stateful  # mode and flags restored
+    with pytest.raises(ValueError):
+        model.nll(ids[:1])
+
+
+def test_char_lm_save_and_load_round_trip(tmp_path):
+    model = CharLM(9, 4, 6, num_layers=2, tie_weights=False, output_init="embedding",
+                   rng=np.random.default_rng(0))
+    model.save(tmp_path / "m.npz", chars=list("abcdefgh") + [tx.UNKNOWN])
+    back = CharLM.load(tmp_path / "m.npz")
+    assert back.config == model.config and back.info["chars"][0] == "a"
+    for k, p in model.params.items():
+        np.testing.assert_array_equal(back.params[k], p)
+    ids = np.arange(9)[None]
+    np.testing.assert_array_equal(back.eval().forward(ids), model.eval().forward(ids))
+    other = CharLM(9, 4, 6, num_layers=1)
+    other.save(tmp_path / "other.npz")
+    with np.load(tmp_path / "m.npz") as f:  # a file whose arrays do not fit its configuration
+        arrays = dict(f)
+    arrays["meta"] = np.load(tmp_path / "other.npz")["meta"]
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match="do not match"):
+        CharLM.load(tmp_path / "bad.npz")
+
+
+def test_output_init_puts_an_untied_output_layer_at_the_tied_scale():
+    kw = {"vocab_size": 50, "embed_dim": 64, "hidden_size": 64, "rng": np.random.default_rng(0)}
+    assert CharLM(**kw, output_init="embedding").params["out.W"].std() == pytest.approx(1, rel=0.05)
+    assert CharLM(**kw).params["out.W"].std() < 0.1  # torch.nn.Linear's U(+-1/8)
+    with pytest.raises(ValueError, match="output_init"):
+        CharLM(**kw, output_init="zeros")
+
+
+def test_named_sequential_models_share_sequentials_behaviour():
+    model = CharLM(10, 4, 6, num_layers=2, dropout=0.5, rng=np.random.default_rng(0))
+    assert isinstance(model, L.Sequential) and isinstance(model.rnn, L.Sequential)
+    model.eval()
+    assert not any(l.training for l in model.rnn.layers) and not model.parts["drop"].training
+    model.astype(np.float64)
+    assert all(p.dtype == np.float64 for p in model.params.values())
+    model.stateful = True
+    assert all(l.stateful for l in model.rnn.lstms)
+    assert set(model.params) == set(model.grads)
+    assert "rnn.lstm1.W_h" in model.params and "embed.W" in model.params
+
+
+# --- watching cells -----------------------------------------------------------------------------
+
+def test_record_reads_named_gates_and_matches_the_fast_layers():
+    from lstm_lib.course import cell_watch
+
+    model = CharLM(12, 5, 7, num_layers=2, rng=np.random.default_rng(0))
+    ids = np.random.default_rng(1).integers(0, 12, 40)
+    layers = cell_watch.record(model, ids)
+    assert len(layers) == 2 and layers[0]["i"].shape == (40, 7)
+    top = model.rnn.eval().forward(model.parts["embed"].forward(ids[None]))[0]
+    np.testing.assert_allclose(layers[1]["h"], top, atol=1e-5)
+    rec = layers[0]
+    c_prev = np.vstack([np.zeros((1, 7)), rec["c"][:-1]])
+    np.testing.assert_allclose(rec["c"], rec["f"] * c_prev + rec["i"] * rec["g"], atol=1e-12)
+    assert all(((rec[g] > 0) & (rec[g] < 1)).all() for g in ("i", "f", "o"))
+
+
+def test_saturation_counts_shut_and_open_steps_per_unit():
+    from lstm_lib.course import cell_watch
+
+    gate = np.array([[0.05, 0.5], [0.95, 0.5], [0.05, 0.99], [0.5, 0.5]])  # (time 4, units 2)
+    rec = {"i": gate, "f": 1 - gate, "o": np.full((4, 2), 0.5)}
+    sat = cell_watch.saturation([rec])
+    np.testing.assert_allclose(sat[(1, "i")][0], [0.5, 0])  # shut
+    np.testing.assert_allclose(sat[(1, "i")][1], [0.25, 0.25])  # open
+    np.testing.assert_allclose(sat[(1, "f")][0], [0.25, 0.25])
+    assert set(sat) == {(1, "i"), (1, "f"), (1, "o")}
+
+
+def test_python_features_by_hand():
+    from lstm_lib.course import cell_watch
+
+    src = 'def f(a, b="#("):\n    """x\n  y"""  # c(\n    return [a]\n'
+    f = cell_watch.python_features(src)
+    assert all(v.shape == (len(src),) for v in f.values())
+
+    def at(name, i):
+        return f[name][i]
+
+    q = src.index('"#(')
+    assert at("in a string", q) == 1 and at("in a string", q + 2) == 1  # '#' and '(' in a string
+    assert at("in a comment", q + 1) == 0 and at("bracket depth", q + 2) == 1  # only the real '('
+    assert at("bracket depth", src.index("(")) == 1 and at("bracket depth", src.index(":")) == 0
+    doc = src.index('"""x')
+    assert at("in a string", src.index("  y")) == 1  # inside the triple-quoted string
+    assert at("in a string", doc - 1) == 0
+    hash_ = src.index("# c(")
+    assert at("in a comment", hash_) == 1 and at("bracket depth", hash_ + 3) == 0
+    assert at("indentation", src.index("return")) == 4 and at("indentation", 0) == 0
+    assert at("indentation", src.index("  y")) == 2
+    assert at("column", src.index("return")) == 4 and at("column", 0) == 0
+    assert at("bracket depth", src.index("a]")) == 1 and at("bracket depth", src.index("]")) == 0
+
+
+def test_correlations_and_best_units_find_a_planted_cell():
+    from lstm_lib.course import cell_watch
+
+    rng = np.random.default_rng(0)
+    feature = rng.integers(0, 5, 300).astype(float)
+    states = rng.standard_normal((300, 6))
+    states[:, 4] = -2 * feature + 0.1 * rng.standard_normal(300)
+    states[:, 2] = 3.0  # constant: correlation 0, not NaN
+    r = cell_watch.correlations(states, feature)
+    np.testing.assert_allclose(r[[0, 1, 3, 5]], [np.corrcoef(states[:, u], feature)[0, 1] for u in (0, 1, 3, 5)])
+    assert r[2] == 0 and r[4] < -0.99
+    other = {"c": rng.standard_normal((300, 6))}
+    assert cell_watch.best_units([other, {"c": states}], {"x": feature})["x"][:2] == (2, 4)
+
+
+def test_cell_text_widget_functions(monkeypatch, tiny_figure, readout_of, sliders_of):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lstm_lib.course.widgets import cell_text
+
+    rows = cell_text.text_grid("abcdef\ngh", 4)
+    assert [[k for _, k in r] for r in rows] == [[0, 1, 2, 3], [4, 5, 6], [7, 8]]
+    assert [c for c, _ in rows[1]] == [0, 1, 2]
+    fig = cell_text.plot_cell_text("ab\ncd", np.array([-1.0, 0.0, 0.5, 1.0, 0.2]), "t", width=4)
+    assert len(fig.axes) == 1
+    rng = np.random.default_rng(0)
+    layers = [{"c": rng.standard_normal((50, 3))}, {"c": rng.standard_normal((50, 3))}]
+    feats = {"column": np.arange(50.0) % 7, "in a string": (np.arange(50) % 3 == 0).astype(float)}
+    text = cell_text.cell_summary(layers, feats, 2, 1)
+    r = np.corrcoef(layers[1]["c"][:, 1], feats["column"])[0, 1]
+    assert "layer 2, cell 1" in text and f"{r:+.2f}" in text
+    monkeypatch.setattr(cell_text, "plot_cell_text", lambda *args, **kw: tiny_figure())
+    box = cell_text.cell_text_widget("x" * 50, layers, feats, layer=1, unit=2, span=20)
+    layer, unit, start = sliders_of(box)
+    assert (layer.max, unit.max, start.max) == (2, 2, 30)
+    layer.value, unit.value = 2, 1
+    assert readout_of(box) == text
+    sat = {(k, g): (rng.random(3), rng.random(3)) for k in (1, 2) for g in ("i", "f", "o")}
+    assert len(cell_text.plot_saturation(sat).axes) == 2
+    best = {"column": (1, 0, 0.5), "in a string": (2, 2, -0.1)}
+    assert len(cell_text.plot_cell_vs_feature(layers, feats, best).axes) == 2
+
+
+# --- the study: training recipe, ablation bookkeeping, samples -----------------------------------
+
+def test_train_char_lm_halves_the_rate_stops_and_keeps_the_best_epoch():
+    from lstm_lib.course.char_lm_study import train_char_lm
+
+    c = tx.CharCorpus("abcabcabd " * 200, val_fraction=0.1)
+    recipe = {"lr": 1e-2, "clip": 1.0, "batch_size": 4, "bptt": 16, "min_gain_bits": 10.0,
+              "max_useless_halvings": 2, "seed": 0}
+    model, curve = train_char_lm(c, {"embed_dim": 6, "hidden_size": 6, "tie_weights": True},
+                                 recipe, max_epochs=5, log=lambda line: None)
+    # after the first epoch none can gain 10 bits: each halves the rate, the second such stops
+    assert [r["lr"] for r in curve] == [1e-2, 1e-2, 5e-3]
+    best = min(r["val_bpc"] for r in curve)
+    assert tx.bits_per_char(model.nll(c.val_ids)) == pytest.approx(best, abs=1e-3)
+
+
+def test_spread_and_separation():
+    from lstm_lib.course.char_lm_study import separated, spread_table
+
+    assert spread_table({"a": [1.0, 2.0, 3.0]}) == {"a": (2.0, 1.0, 3.0, 3)}
+    assert separated([1.0, 1.1, 1.2], [1.3, 1.4, 1.5])
+    assert not separated([1.0, 1.3], [1.2, 1.5])  # overlapping seeds: no claim
+
+
+def test_python_likeness_by_hand():
+    from lstm_lib.course.char_lm_study import python_likeness
+
+    good = "def f(a):\n    return [a]\n"
+    m = python_likeness(good, {"def", "f", "a", "return"})
+    assert m == {"indent 4": 1.0, "balanced": 1.0, "def lines": 1.0, "known words": 1.0, "parses": True}
+    bad = "def g(a:\n   return a]\n"
+    m = python_likeness(bad, {"def", "a", "return"})
+    assert m["indent 4"] == 0.5 and m["balanced"] == 0.0 and m["def lines"] == 0.0
+    assert m["known words"] == pytest.approx(4 / 5) and m["parses"] is False

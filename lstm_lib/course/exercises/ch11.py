@@ -1,7 +1,13 @@
-"""Self-checks for chapter 11 (a character language model)."""
+"""Self-checks for chapter 11 (a character language model): bits per character and
+perplexity, the temperature, the model wired by hand (against CharLM) and the sampling loop
+(against CharLM.generate)."""
+import copy
+
 import numpy as np
 
-from ...text import temperature_probs
+from ...losses import SoftmaxCrossEntropy
+from ...models import CharLM
+from ...text import sample, temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
 
 # Exercise 1: the probabilities a model gave to the characters that actually came next.
@@ -76,3 +82,188 @@ def check_temperature(apply_temperature):
                       "the one-hot of the argmax")
     if not np.allclose(p0, np.eye(5)[4]):
         raise Mistake("at temperature 0 all probability must go to the largest logit")
+
+
+# --- Exercise 3: wire Embedding -> LSTM -> Linear with the loss ----------------------------------
+
+def _reference_for(mine):
+    """A one-layer float64 CharLM holding a copy of the learner's weights."""
+    V, E = mine.embed.params["W"].shape
+    ref = CharLM(V, E, mine.lstm.hidden_size, dtype=np.float64, rng=np.random.default_rng(0))
+    for name, layer in (("embed", mine.embed), ("rnn.lstm0", mine.lstm), ("out", mine.out)):
+        for k, v in layer.params.items():
+            ref.params[f"{name}.{k}"][...] = v
+    return ref
+
+
+def _run(what, fn, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
+        raise Mistake(f"{what} raised {type(exc).__name__}: {exc}")
+
+
+@self_check("your model computes CharLM's loss and gradients, to rounding.")
+def check_char_lm(model_class):
+    """Exercise 3: model_class(vocab_size, embed_dim, hidden_size, rng) with layers `embed`,
+    `lstm`, `out`, a `loss(ids, targets)` returning the mean cross-entropy and a `backward()`
+    filling the layers' grads; compared with a CharLM holding the same weights (float64)."""
+    if not isinstance(model_class, type):
+        raise Mistake("pass the class itself, e.g. check_char_lm(MyCharLM)")
+    V, E, H = 11, 5, 7
+    mine = model_class(V, E, H, np.random.default_rng(0))
+    for layer in (mine.embed, mine.lstm, mine.out):
+        layer.astype(np.float64)
+    ref = _reference_for(mine)
+    ce = SoftmaxCrossEntropy()
+    rng = np.random.default_rng(1)
+    for call in range(2):  # twice: the second batch must not see the first one's state
+        ids, targets = rng.integers(0, V, (3, 6)), rng.integers(0, V, (3, 6))
+        loss = _run("loss(ids, targets)", mine.loss, ids, targets)
+        logits = ref.forward(ids)
+        right = ce.forward(logits, targets)
+        try:
+            loss = float(loss)
+        except (TypeError, ValueError):
+            raise Mistake(f"loss() should return the loss as a number, got {type(loss).__name__}")
+        if not np.isclose(loss, right, rtol=1e-9):
+            _name_loss_mistake(loss, logits, ids, targets, call)
+        _run("backward()", mine.backward)
+        ce.forward(logits, targets)
+        ref.backward(ce.backward())
+        _compare_grads(mine, ref)
+
+
+def _name_loss_mistake(loss, logits, ids, targets, call):
+    ce = SoftmaxCrossEntropy()
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if np.isclose(loss, ce.forward(probs, targets), rtol=1e-9):
+        raise Mistake("the loss applies the softmax itself: give it the Linear layer's raw "
+                      "scores (logits), not probabilities")
+    if np.isclose(loss, ce.forward(logits, ids), rtol=1e-9):
+        raise Mistake("you scored the model against its inputs: the targets are the next "
+                      "characters, `targets`")
+    if np.isclose(loss, ce.forward(logits[:, -1], targets[:, -1]), rtol=1e-9):
+        raise Mistake("only the last time step is scored: the loss covers every step, "
+                      "logits (batch, time, vocab) against targets (batch, time)")
+    if call == 1:
+        raise Mistake("the first batch was right, the second is not: the LSTM carried its state "
+                      "from the first call; here every batch starts from zeros (stateful=False)")
+    raise Mistake(f"the loss is {loss:.6g}, CharLM gives {ce.forward(logits, targets):.6g}: the "
+                  f"order is embed -> lstm -> out, then self.loss_fn.forward(logits, targets)")
+
+
+def _compare_grads(mine, ref):
+    for name, layer in (("out", mine.out), ("rnn.lstm0", mine.lstm), ("embed", mine.embed)):
+        for k, g in layer.grads.items():
+            right = ref.grads[f"{name}.{k}"]
+            if np.allclose(g, right, rtol=1e-7, atol=1e-12):
+                continue
+            if not np.any(g):
+                where = {"out": "start with d = self.out.backward(self.loss_fn.backward())",
+                         "rnn.lstm0": "pass the Linear layer's input gradient into self.lstm.backward",
+                         "embed": "pass the LSTM's input gradient (what lstm.backward returns) "
+                                  "into self.embed.backward"}[name]
+                raise Mistake(f"{name.split('.')[-1]} got no gradient ({k} is all zeros): {where}")
+            ratio = np.sum(g * right) / np.sum(right * right)
+            if not np.isclose(ratio, 1, rtol=1e-3) and np.allclose(g, ratio * right, rtol=1e-5, atol=1e-12):
+                raise Mistake(f"the gradients are {ratio:.3g} times the right ones: start the "
+                              f"backward pass from self.loss_fn.backward(), nothing else")
+            raise Mistake(f"the gradient of {name}.{k} is off: go backwards in reverse order, "
+                          f"out -> lstm -> embed, each taking what the one above returned")
+
+
+# --- Exercise 4: the sampling loop ----------------------------------------------------------
+
+def _sampler_model():
+    """A small untrained CharLM with spread-out, context-dependent predictions (weights
+    scaled up) and dropout, so that every mistake changes the samples."""
+    model = CharLM(12, 6, 10, num_layers=2, dropout=0.5, output_init="embedding",
+                   rng=np.random.default_rng(5))
+    for k, p in model.params.items():
+        p *= 2.0 if k.startswith("rnn") else 1.0
+    return model
+
+
+# (prompt, seed) of each trial; temperature and length are the same for all
+_SAMPLER_TRIALS = (([3, 1, 4, 1, 5], 7), ([2, 7, 1, 8], 8), ([9, 0, 9], 9))
+_SAMPLER_N, _SAMPLER_TEMPERATURE = 30, 1.3
+
+
+def _all_trials(sampler, model):
+    """The ids `sampler` draws in every trial, each on a fresh copy of `model`, in one list."""
+    return [np.asarray(sampler(copy.deepcopy(model), np.array(prompt), _SAMPLER_N,
+                               _SAMPLER_TEMPERATURE, np.random.default_rng(seed))).astype(int).ravel()
+            for prompt, seed in _SAMPLER_TRIALS]
+
+
+def _wrong_sampler(mistake):
+    """A sampler with one known mistake, for naming what the learner's code did."""
+
+    def run(model, prompt, n, temperature, rng):
+        if mistake != "train mode":
+            model.eval()
+        model.stateful = mistake != "no state"
+        model.reset_state()
+        logits = model.forward(np.asarray(prompt)[None])[0, 0 if mistake == "first step" else -1]
+        out = []
+        for _ in range(n):
+            if mistake == "twice":
+                nxt = sample(logits / temperature, temperature, rng)
+            else:
+                nxt = sample(logits, 1.0 if mistake == "ignored" else temperature, rng)
+            out.append(nxt)
+            fed = np.concatenate([prompt, [nxt]]) if mistake == "prompt again" else [nxt]
+            logits = model.forward(np.asarray(fed)[None])[0, -1]
+        return np.array(out)
+
+    return run
+
+
+_SAMPLER_MISTAKES = {
+    "no state": "the state is not carried: each character is read from a zero state; set "
+                "model.stateful = True (and model.reset_state() once, before the prompt)",
+    "first step": "the first character came from the logits after the prompt's FIRST "
+                  "character; take the last step, logits[0, -1]",
+    "prompt again": "the prompt is fed again with every new character while the state is "
+                    "carried: feed only the character you just drew",
+    "twice": "the temperature is applied twice: tx.sample(logits, temperature, rng) divides "
+             "by it already",
+    "ignored": "the draws follow temperature 1: pass the temperature on to tx.sample",
+    "train mode": "the model is in training mode, so dropout changes what it predicts: call "
+                  "model.eval() before sampling",
+}
+
+
+@self_check("your loop draws exactly what CharLM.generate draws with the same seed.")
+def check_sampler(sample_text):
+    """Exercise 4: sample_text(model, prompt_ids, n, temperature, rng) -> the n new ids,
+    compared with model.generate(prompt_ids, n, temperature, rng) on the same seeds."""
+    if not callable(sample_text):
+        raise Mistake("pass the function itself, e.g. check_sampler(sample_text)")
+    model = _sampler_model()
+    right = _all_trials(lambda m, *a: m.generate(*a), model)
+    got = _run("sample_text", _all_trials, sample_text, model)
+    n, (prompt, _) = _SAMPLER_N, _SAMPLER_TRIALS[0]
+    if len(got[0]) == n + len(prompt) and np.array_equal(got[0][len(prompt):], right[0]):
+        raise Mistake("return only the n new ids, without the prompt")
+    if any(len(g) != n for g in got):
+        raise Mistake(f"expected {n} new ids, got {len(got[0])}")
+    if all(np.array_equal(g, r) for g, r in zip(got, right)):
+        return
+    if not all(np.array_equal(g, a) for g, a in zip(got, _all_trials(sample_text, model))):
+        raise Mistake("two runs with the same seed drew different text: dropout is still on; "
+                      "call model.eval() before sampling")
+    for mistake, message in _SAMPLER_MISTAKES.items():
+        wrong = _all_trials(_wrong_sampler(mistake), model)
+        if all(np.array_equal(g, w) for g, w in zip(got, wrong)):
+            raise Mistake(message)
+    k = next(k for k, (g, r) in enumerate(zip(got, right)) if not np.array_equal(g, r))
+    first = int(np.argmax(got[k] != right[k]))
+    raise Mistake(f"the ids differ from CharLM.generate's (prompt {_SAMPLER_TRIALS[k][0]}, from "
+                  f"position {first} on): feed the prompt once, then per step draw with "
+                  f"tx.sample(logits, temperature, rng) and feed that one id back in, the state "
+                  f"carried")
