@@ -3,37 +3,153 @@
 import numpy as np
 import pytest
 
+import lstm_lib as L
 from lstm_lib.activations import sigmoid
 from lstm_lib.cells import lstm_step_backward
 from lstm_lib.course import planted_bugs as bugs
 from lstm_lib.course.exercises import ch06
 from lstm_lib.course.widgets import bptt
 
+# --- exercise 1: the peephole step backward ------------------------------------------------
 
-def test_ch06_step_backward_checker():
-    assert ch06.check_step_backward.verdict(lstm_step_backward)[0]
-    for kwargs, words in [({"carry": False}, "dc arriving"), ({"skip_sigmoid": "f"}, "forget gate"),
-                          ({"skip_sigmoid": "o"}, "output gate"), ({"skip_tanh_c": True}, "tanh(c)")]:
-        ok, msg = ch06.check_step_backward.verdict(
-            lambda dh, dc, cache, kw=kwargs: ch06._variant(dh, dc, cache, **kw))
-        assert not ok and words in msg
+def test_peephole_reference_matches_finite_differences():
+    """The checker's answer is the true gradient of L = sum(h * dh) + sum(c * dc) through
+    peephole_step, for every input and parameter (central differences, float64)."""
+    from lstm_lib.gradcheck import numerical_gradient
 
-    def wrong_db(dh, dc, cache):
-        r = list(lstm_step_backward(dh, dc, cache))
-        r[5] = r[5] * 2
-        return r
+    args, (dh, dc) = ch06.peephole_inputs()
 
-    ok, msg = ch06.check_step_backward.verdict(wrong_db)
-    assert not ok and msg.startswith("db is wrong")
-    assert "six arrays" in ch06.check_step_backward.verdict(lambda *a: (1, 2))[1]
+    def loss():
+        h, c, _ = ch06.peephole_step(*args)
+        return float(np.sum(h * dh) + np.sum(c * dc))
+
+    ref = ch06.peephole_backward(dh, dc, ch06.peephole_step(*args)[2])
+    for got, arr in zip(ref, args):
+        assert np.allclose(got, numerical_gradient(loss, arr), rtol=1e-6, atol=1e-8)
 
 
-def test_ch06_highway_checker():
-    assert ch06.check_highway_factor.verdict(np.prod(ch06.FORGET))[0]
-    assert "product" in ch06.check_highway_factor.verdict(ch06.FORGET.sum())[1]
-    assert "one step" in ch06.check_highway_factor.verdict(ch06.FORGET[-1])[1]
-    assert "derivative" in ch06.check_highway_factor.verdict(
-        np.prod(ch06.FORGET * (1 - ch06.FORGET)))[1]
+def test_peephole_without_peepholes_is_the_lstm_step_backward():
+    dh, dc, cache = ch06.peephole_case()
+    plain = cache._replace(p=np.zeros_like(cache.p))
+    lstm_cache = L.cells.LSTMStepCache(plain.x, plain.h_prev, plain.c_prev, plain.i, plain.f, plain.g,
+                                       plain.o, plain.tanh_c, plain.W_x, plain.W_h)
+    # the gate values differ (they were computed with peepholes), but the formulas agree at p = 0
+    assert all(np.allclose(a, e) for a, e in zip(ch06.peephole_backward(dh, dc, plain)[:6],
+                                                  lstm_step_backward(dh, dc, lstm_cache)))
+
+
+def _peep(**kw):
+    return lambda dh, dc, cache: ch06.peephole_backward(dh, dc, cache, **kw)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_peep(carry=False), "dc_next arriving"),
+    (_peep(o_into_c=False), "dz_o * p_o to dc"),
+    (_peep(peep_into_c_prev=False), "c_prev feeds the gates"),
+    (_peep(o_reads_c_prev=True), "reads the new cell"),
+    (_peep(o_into_c=False, peep_into_c_prev=False), "missing from both"),
+    (lambda *a: ch06.peephole_backward(*a)[:6], "seven arrays"),
+    (lambda *a: [*ch06.peephole_backward(*a)[:6], ch06.peephole_backward(*a)[6].T], "dp has shape (4, 3)"),
+    (lambda *a: [*ch06.peephole_backward(*a)[:5], 2 * ch06.peephole_backward(*a)[5], ch06.peephole_backward(*a)[6]],
+     "db is wrong"),
+    (lambda *a: undefined_name, "NameError"),  # noqa: F821
+])
+def test_check_peephole_backward(wrong, words):
+    assert ch06.check_peephole_backward.verdict(ch06.peephole_backward)[0]
+    ok, msg = ch06.check_peephole_backward.verdict(wrong)
+    assert not ok and words in msg, msg
+
+
+# --- exercise 2: the backward loop in windows ----------------------------------------------
+
+def test_windowed_backward_is_the_library_truncated_bptt():
+    """The checker's answer equals L.LSTM(stateful=True) run over the windows one after the
+    other (the state carried forward, the gradient stopped at each window's start), with the
+    weight gradients of the windows added."""
+    dhs, caches, x, W_x, W_h, b = ch06.windows_case()
+    layer = L.LSTM(2, 3, stateful=True, dtype=np.float64)
+    for name, w in (("W_x", W_x), ("W_h", W_h), ("b", b)):
+        layer.params[name][...] = w
+    total = {k: np.zeros_like(v) for k, v in layer.params.items()}
+    dxs = []
+    for start in range(0, 10, 4):
+        layer.forward(x[:, start:start + 4])
+        dxs.append(layer.backward(dhs[:, start:start + 4]))
+        for k in total:
+            total[k] += layer.grads[k]
+    dx, dW_x, dW_h, db = ch06.windowed_backward(dhs, caches, 4)
+    assert np.allclose(np.concatenate(dxs, axis=1), dx)
+    assert np.allclose(total["W_x"], dW_x) and np.allclose(total["W_h"], dW_h) and np.allclose(total["b"], db)
+
+
+def _win(**kw):
+    return lambda dhs, caches, window: ch06.windowed_backward(dhs, caches, window, **kw)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_win(cut_h=False, cut_c=False), "nothing is cut"),
+    (_win(cut_h=False), "dh_next still crosses"),
+    (_win(cut_c=False), "dc_next still crosses"),
+    (_win(from_end=True), "counted from the end"),
+    (_win(shift=1), "one step off"),
+    (_win(shift=-1), "one step off"),
+    (_win(sum_windows=False), "first window's part"),
+    (lambda *a: ch06.windowed_backward(*a)[:3], "four arrays"),
+    (lambda *a: [2 * r for r in ch06.windowed_backward(*a)], "dx, dW_x, dW_h, db are wrong"),
+])
+def test_check_backward_in_windows(wrong, words):
+    assert ch06.check_backward_in_windows.verdict(ch06.windowed_backward)[0]
+    ok, msg = ch06.check_backward_in_windows.verdict(wrong)
+    assert not ok and words in msg, msg
+
+
+def test_window_mistakes_cut_at_different_steps():
+    cuts = [ch06.cut_steps(10, 4, **kw) for kw in ({}, {"from_end": True}, {"shift": 1}, {"shift": -1})]
+    assert cuts[0] == {3, 7} and len({frozenset(c) for c in cuts}) == 4
+
+
+# --- exercise 3: a gradient check ----------------------------------------------------------
+
+def gc_right(loss, param, analytic, eps=1e-5):
+    return ch06.central_check(loss, param, analytic, eps)
+
+
+def gc_no_restore(loss, param, analytic, eps=1e-5):
+    for idx in np.ndindex(*param.shape):
+        param[idx] += eps  # and never put back
+    return 0.0
+
+
+def gc_no_floor(loss, param, analytic, eps=1e-5):
+    numeric = np.zeros_like(param)
+    for idx in np.ndindex(*param.shape):
+        old = param[idx]
+        param[idx] = old + eps
+        up = loss()
+        param[idx] = old - eps
+        down = loss()
+        param[idx] = old
+        numeric[idx] = (up - down) / (2 * eps)
+    with np.errstate(invalid="ignore"):
+        return float(np.max(np.abs(analytic - numeric) / (np.abs(analytic) + np.abs(numeric))))
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda loss, p, a, eps: ch06.central_check(loss, p, a, eps, one_sided=True), "one-sided"),
+    (lambda loss, p, a, eps: ch06.central_check(loss, p, a, eps, absolute=True), "absolute"),
+    (lambda loss, p, a, eps: ch06.central_check(loss, p, a, eps, mean=True), "averaged"),
+    (gc_no_restore, "left changed"),
+    (gc_no_floor, "0 / 0"),
+    (lambda loss, p, a, eps: np.zeros(3), "one number"),
+    (lambda loss, p, a, eps: 0.0, "one wrong entry"),
+    (lambda loss, p, a, eps: 1e-3, "on a correct gradient"),
+])
+def test_check_gradient_check(wrong, words):
+    assert ch06.check_gradient_check.verdict(gc_right)[0]
+    ok, msg = ch06.check_gradient_check.verdict(wrong)
+    assert not ok and words in msg, msg
+    for _, _, param, _ in ch06._gc_cases():  # the checker's cases were restored
+        assert np.isfinite(param).all()
 
 
 def test_forget_gate_is_pinned():
