@@ -153,3 +153,16 @@ def test_hidden_explosion_solution_grows_in_a_real_product():
     g = np.array([[0.0, 1.0]]) @ np.linalg.matrix_power(J, 30)
     assert np.linalg.norm(g) == pytest.approx(1.2 ** 30 * np.sqrt(2))
     assert np.allclose(np.linalg.matrix_power(W, 2), 0)
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib.course.exercises.solutions import run_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "01_rnn_gradients.ipynb"
+    ns = run_solutions(notebook, lstm_step_backward=L.cells.lstm_step_backward)
+    for name, checker in [("relu_jacobian_product", ch01.check_relu_jacobian_product), ("W_h_mine", ch01.check_hidden_explosion)]:
+        ok, msg = checker.verdict(ns[name])
+        assert ok, (name, msg)

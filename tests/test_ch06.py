@@ -223,3 +223,17 @@ def test_bptt_widget_wiring(monkeypatch, tiny_figure, readout_of, sliders_of):
     length.value = 20
     assert "T = 20" in readout_of(box)
     assert not any(s.continuous_update for s in (forget, length, scale))
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib.course.exercises.solutions import run_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "06_bptt.ipynb"
+    ns = run_solutions(notebook, lstm_step_backward=L.cells.lstm_step_backward)
+    for name, checker in [("peephole_step_backward", ch06.check_peephole_backward),
+             ("backward_in_windows", ch06.check_backward_in_windows), ("gradient_check", ch06.check_gradient_check)]:
+        ok, msg = checker.verdict(ns[name])
+        assert ok, (name, msg)
