@@ -26,3 +26,11 @@ def run_solutions(notebook, **context):
     for code in folded_solutions(notebook):
         exec(code, namespace)  # noqa: S102 - the course's own notebook text
     return namespace
+
+
+def failing_solutions(notebook, checks, **context):
+    """[(name, message)] for each (name, checker) in `checks` whose folded solution, run by
+    run_solutions, the checker does not accept (empty when all pass)."""
+    namespace = run_solutions(notebook, **context)
+    verdicts = [(name, checker.verdict(namespace[name])) for name, checker in checks]
+    return [(name, message) for name, (ok, message) in verdicts if not ok]
