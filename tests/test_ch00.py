@@ -82,13 +82,17 @@ def test_demo_checker():
 
 # --- the parts that need torch or plotly: the list the check prints is the notebooks' truth ---
 
-USE = {"torch": r"\btorch\b|_torch\b|\btorch_", "plotly": r"\bplotly\b|\bplot_plotly\("}
+# a use: the module itself, a guard flag, or a library function that needs it
+USE = {"torch": r"\btorch\b|\bHAVE_TORCH\b|\b(from_torch|to_torch|grads_from_torch|torch_step|torch_step_fn|"
+                r"torch_model)\b",
+       "plotly": r"\bplotly\b|\bHAVE_PLOTLY\b|\bplot_plotly\b"}
 
 
 def sections_using(path, package):
     """Where a notebook uses `package`: "all" when a cell before the first section imports it
     unguarded (the chapter stops there without it), else the sections ("## N. ...") whose code
-    uses it. Comments are ignored; library calls that need it count (from_torch, plot_plotly)."""
+    uses it. Comments are ignored; library calls that need it count (from_torch, plot_plotly),
+    names that merely contain the word do not (torch_layout_step)."""
     section, found = None, set()
     for cell in json.loads(path.read_text())["cells"]:
         src = "".join(cell["source"])
@@ -136,6 +140,9 @@ def test_sections_using_sees_guards_and_sections(tmp_path):
                           "torch") == ("3", "Exercises")
     assert sections_using(notebook(("markdown", "## 1. A"), ("code", "# torch would be nice")),
                           "torch") == ()
+    assert sections_using(notebook(("markdown", "## 2. B"), ("code", "check_torch_layout_step(step)"),
+                                   ("markdown", "## 3. C"), ("code", "if HAVE_TORCH:\n    run()")),
+                          "torch") == ("3",)
 
 
 def test_report_names_what_cannot_run_without_torch():
