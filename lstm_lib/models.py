@@ -2,26 +2,24 @@
 
 - `adding_model` and `train_adding`: a recurrent layer read out at the last step, trained on
   fresh batches of the adding problem (chapter 10 and experiments/long_range.py).
-- `StackedLSTM`: LSTM layers on top of each other with dropout between them.
-- `CharLM`: the character language model Embedding -> StackedLSTM -> Linear, with optional
-  weight tying between the embedding and the output layer, sampling (`generate`), scoring a
-  text (`nll`) and saving/loading its weights (chapter 11).
+- `StackedLSTM`: LSTM layers on top of each other with dropout between them, and optionally
+  weight dropping on their recurrent weights (`WeightDropLSTM`).
+- The character language model of chapter 11, built on StackedLSTM, is in char_lm.py.
 
 Every model follows the Layer protocol of base.py: `params` and `grads` dicts with the same
 keys, `forward`, `backward` (overwrites `grads`), `train`/`eval`, `reset_state`. The stacked
 models are `Sequential`s with named parts.
 """
 import contextlib
-import json
 import time
 
 import numpy as np
 
-from .base import Layer, Sequential
+from .base import Sequential
 from .datasets import adding_problem
 from .gru import GRU
-from .layers import Dropout, Embedding, LastStep, Linear
-from .losses import MSELoss, SoftmaxCrossEntropy
+from .layers import Dropout, LastStep, Linear
+from .losses import MSELoss
 from .lstm import LSTM
 from .optim import Adam, clip_grad_norm
 from .rnn import RNN
@@ -94,7 +92,7 @@ def train_adding(kind, length, hidden_size, steps, *, batch_size=64, lr=3e-3, cl
 
 # --- stacked LSTM -----------------------------------------------------------------------------
 
-class _Named(Sequential):
+class NamedSequential(Sequential):
     """A Sequential whose layers have names (`self.parts`, name -> layer, in order): params
     and grads keys are 'name.key' instead of 'index.key'. Everything else (forward, backward,
     train/eval, astype, reset_state, zero_grad, dtype) is Sequential's."""
@@ -116,16 +114,18 @@ class _Named(Sequential):
         return f"{type(self).__name__}(\n  {inner}\n)"
 
 
-class StackedLSTM(_Named):
+class StackedLSTM(NamedSequential):
     """`num_layers` LSTM layers, each reading the hidden states of the one below, with
     dropout (probability `dropout`, training mode only) between them.
 
     forward(x (batch, time, input)) -> (batch, time, hidden) of the top layer. Parameters are
     named 'lstm0.W_x', 'lstm1.W_h', ...; `state` is the list of each layer's (h, c);
-    `stateful` (settable) carries every layer's state from one call to the next."""
+    `stateful` (settable) carries every layer's state from one call to the next.
+    `weight_drop` > 0 drops entries of each layer's recurrent matrix W_h in training
+    (WeightDropLSTM); with 0 the layers are plain LSTMs."""
 
     def __init__(self, input_size, hidden_size, num_layers=2, dropout=0.0, forget_bias=1.0,
-                 stateful=False, dtype=np.float32, rng=None):
+                 stateful=False, weight_drop=0.0, dtype=np.float32, rng=None):
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         rng = rng or get_rng()
@@ -134,8 +134,11 @@ class StackedLSTM(_Named):
         for k in range(num_layers):
             if k > 0:
                 parts[f"drop{k}"] = Dropout(dropout, rng=rng)
-            parts[f"lstm{k}"] = LSTM(input_size if k == 0 else hidden_size, hidden_size,
-                                     forget_bias=forget_bias, stateful=stateful, dtype=dtype, rng=rng)
+            size = input_size if k == 0 else hidden_size
+            parts[f"lstm{k}"] = (WeightDropLSTM(size, hidden_size, weight_drop, forget_bias=forget_bias,
+                                                stateful=stateful, dtype=dtype, rng=rng) if weight_drop
+                                 else LSTM(size, hidden_size, forget_bias=forget_bias,
+                                           stateful=stateful, dtype=dtype, rng=rng))
         super().__init__(parts)
 
     @property
@@ -154,185 +157,50 @@ class StackedLSTM(_Named):
     def stateful(self, flag):
         for l in self.lstms:
             l.stateful = bool(flag)
-# --- the character language model ------------------------------------------------------------
 
-class CharLM(_Named):
-    """Embedding -> StackedLSTM -> Dropout -> Linear: logits for the next character at every
-    step. forward(ids (batch, time) ints) -> logits (batch, time, vocab).
 
-    Dropout (probability `dropout`, training mode only) sits between the LSTM layers and on
-    the top layer's output. With tie_weights=True the output layer uses the embedding matrix
-    itself, logits = h @ E.T + b: one (vocab, dim) matrix both reads characters in and scores
-    them out. That needs embed_dim == hidden_size; with `proj_size` set to embed_dim, a Linear
-    projection (hidden -> embed_dim) in between makes tying possible for any hidden size. The
-    tied matrix's gradient is the sum of what both uses give it.
+class WeightDropLSTM(LSTM):
+    """An LSTM whose recurrent weights are dropped in training (DropConnect on W_h, the
+    "weight-dropped LSTM" of Merity, Keskar & Socher 2018): each forward call in training mode
+    zeroes every entry of W_h with probability `weight_drop` and scales the rest by
+    1 / (1 - weight_drop), one mask for all time steps of the call, so h_{t-1} -> h_t is
+    regularised without a new mask at every step. Evaluation mode uses W_h as it is.
+    With weight_drop = 0 it is exactly the LSTM. The parameters (and the optimiser's view of
+    them) stay the undropped W_h; its gradient is the masked matrix's gradient times the mask."""
 
-    The embedding starts N(0, 1) (as torch.nn.Embedding), so a tied output layer does too.
-    An untied output layer starts like torch.nn.Linear, uniform in +-1/sqrt(its input), unless
-    output_init="embedding": then its weights are N(0, 1) as well, the scale a tied model
-    starts from (so that tied and untied differ in the tying alone).
-    """
-
-    def __init__(self, vocab_size, embed_dim, hidden_size, num_layers=1, dropout=0.0,
-                 tie_weights=False, proj_size=None, forget_bias=1.0, output_init="linear",
+    def __init__(self, input_size, hidden_size, weight_drop=0.0, forget_bias=1.0, stateful=False,
                  dtype=np.float32, rng=None):
+        if not 0.0 <= weight_drop < 1.0:
+            raise ValueError(f"weight_drop must be in [0, 1), got {weight_drop}")
         rng = rng or get_rng()
-        top = hidden_size if proj_size is None else proj_size
-        if tie_weights and top != embed_dim:
-            raise ValueError(f"weight tying needs the output layer's input ({top}) to equal "
-                             f"embed_dim ({embed_dim}): set hidden_size = embed_dim, or "
-                             f"proj_size = embed_dim")
-        if output_init not in ("linear", "embedding"):
-            raise ValueError(f"output_init must be 'linear' or 'embedding', got {output_init!r}")
-        self.config = {"vocab_size": vocab_size, "embed_dim": embed_dim,
-                       "hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout,
-                       "tie_weights": tie_weights, "proj_size": proj_size,
-                       "forget_bias": forget_bias, "output_init": output_init}
-        self.vocab_size, self.tie_weights = vocab_size, tie_weights
-        parts = {"embed": Embedding(vocab_size, embed_dim, dtype=dtype, rng=rng)}
-        parts["rnn"] = StackedLSTM(embed_dim, hidden_size, num_layers, dropout,
-                                   forget_bias=forget_bias, dtype=dtype, rng=rng)
-        parts["drop"] = Dropout(dropout, rng=rng)
-        if proj_size is not None:
-            parts["proj"] = Linear(hidden_size, proj_size, dtype=dtype, rng=rng)
-        if tie_weights:
-            parts["out"] = _TiedOutput(parts["embed"], dtype)
-        else:
-            parts["out"] = Linear(top, vocab_size, dtype=dtype, rng=rng)
-            if output_init == "embedding":
-                parts["out"].params["W"][...] = rng.standard_normal((top, vocab_size))
-        super().__init__(parts)
+        super().__init__(input_size, hidden_size, forget_bias=forget_bias, stateful=stateful,
+                         dtype=dtype, rng=rng)
+        self.weight_drop, self.rng, self.mask = weight_drop, rng, None
 
-    @property
-    def rnn(self):
-        return self.parts["rnn"]
+    def forward(self, x, h0=None, c0=None):
+        self.mask = None
+        if not (self.training and self.weight_drop):
+            return super().forward(x, h0, c0)
+        keep = self.rng.random(self.params["W_h"].shape) >= self.weight_drop
+        self.mask = keep.astype(self.dtype) / (1.0 - self.weight_drop)  # (H, 4H)
+        with self._dropped():
+            return super().forward(x, h0, c0)
 
-    @property
-    def stateful(self):
-        """Whether the LSTM layers carry their state from one forward call to the next."""
-        return self.rnn.stateful
+    def backward(self, dh, dh_T=None, dc_T=None):
+        if self.mask is None:
+            return super().backward(dh, dh_T, dc_T)
+        with self._dropped():
+            dx = super().backward(dh, dh_T, dc_T)
+        self.grads["W_h"] *= self.mask  # d loss / d W_h = (d loss / d dropped W_h) * mask
+        return dx
 
-    @stateful.setter
-    def stateful(self, flag):
-        self.rnn.stateful = flag
-
-    def backward(self, dlogits):
-        super().backward(dlogits)  # the embedding's backward overwrites its grads ...
-        if self.tie_weights:  # ... so the output's share of the tied matrix is added after
-            self.parts["embed"].grads["W"] += self.parts["out"].dW
-
-    def generate(self, prompt_ids, n, temperature=1.0, rng=None):
-        """Feed `prompt_ids` (1-D), then sample `n` more ids one at a time, each fed back in
-        with the state carried. Returns the n new ids. Runs in evaluation mode; the model's
-        mode and statefulness are restored (and its state reset) afterwards."""
-        from .text import sample
-
-        rng = rng or get_rng()
-        with _evaluating(self):
-            logits = self.forward(np.asarray(prompt_ids, np.int64)[None, :])[0, -1]
-            out = []
-            for _ in range(n):
-                nxt = sample(logits, temperature, rng)
-                out.append(nxt)
-                logits = self.forward(np.array([[nxt]]))[0, -1]
-        return np.array(out, dtype=np.int64)
-
-    def nll(self, ids, streams=8, warmup=64, chunk=256):
-        """Mean negative log-likelihood, nats per character, of ids[1:], each character given
-        the ones before it: the number an n-gram model's `nll(ids)` gives on the same text.
-
-        The text is cut into `streams` consecutive pieces run side by side; each piece after
-        the first starts `warmup` characters early (those are read, not scored), so every
-        scored character has at least `warmup` characters of context, as it would in one long
-        run. Evaluation mode, the state carried in chunks of `chunk` steps."""
-        ids = np.asarray(ids, np.int64)
-        n = len(ids) - 1
-        if n < 1:
-            raise ValueError(f"need at least 2 ids to score, got {len(ids)}")
-        streams = min(streams, n)
-        piece = -(-n // streams)
-        rows = []
-        for s in range(0, n, piece):
-            e, w = min(s + piece, n), min(warmup, s)
-            y = ids[s - w + 1:e + 1].copy()
-            y[:w] = -1  # read, not scored
-            rows.append((ids[s - w:e], y))
-        width = max(len(x) for x, _ in rows)
-        X = np.zeros((len(rows), width), np.int64)
-        Y = np.full((len(rows), width), -1, np.int64)
-        for r, (x, y) in enumerate(rows):
-            X[r, :len(x)], Y[r, :len(y)] = x, y
-        ce = SoftmaxCrossEntropy(ignore_index=-1)
-        total, count = 0.0, 0
-        with _evaluating(self):
-            for t in range(0, width, chunk):
-                logits, y = self.forward(X[:, t:t + chunk]), Y[:, t:t + chunk]
-                k = int((y != -1).sum())
-                if k:
-                    total += ce.forward(logits.astype(np.float64), y) * k
-                    count += k
-        assert count == n, (count, n)
-        return total / n
-
-    def save(self, path, **info):
-        """Write the parameters, the constructor's arguments and `info` (JSON-ready values,
-        e.g. the vocabulary) to an .npz file that CharLM.load reads back."""
-        arrays = {f"param:{k}": v for k, v in self.params.items()}
-        meta = {"config": self.config, "dtype": str(self.dtype), "info": info}
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
-
-    @classmethod
-    def load(cls, path):
-        """The model stored by `save` (path or file object); its `info` dict is `model.info`."""
-        with np.load(path) as f:
-            meta = json.loads(str(f["meta"]))
-            model = cls(**meta["config"], dtype=np.dtype(meta["dtype"]), rng=np.random.default_rng(0))
-            stored = {k.removeprefix("param:"): f[k] for k in f.files if k.startswith("param:")}
-        if set(stored) != set(model.params):
-            raise ValueError(f"{path}: parameters {sorted(stored)} do not match the model's "
-                             f"{sorted(model.params)}")
-        for k, p in model.params.items():
-            p[...] = stored[k]
-        model.info = meta["info"]
-        return model
-
-
-@contextlib.contextmanager
-def _evaluating(model):
-    """Evaluation mode and carried state for a run of forward calls; afterwards the mode and
-    statefulness are put back and the state reset."""
-    was_training, was_stateful = model.training, model.stateful
-    model.eval()
-    model.stateful = True
-    model.reset_state()
-    try:
-        yield model
-    finally:
-        model.stateful = was_stateful
-        model.reset_state()
-        if was_training:
-            model.train()
-
-
-class _TiedOutput(Layer):
-    """logits = h @ E.T + b with E the embedding's matrix (not a parameter of its own here:
-    only b is; the gradient for E is left in `dW` for the model to add)."""
-
-    def __init__(self, embedding, dtype):
-        super().__init__()
-        self.embedding = embedding
-        self._add_param("b", np.zeros(embedding.num_embeddings, dtype))
-        self._cache = None
-        self.dW = None
-
-    def forward(self, h):
-        self._cache = h
-        return h @ self.embedding.params["W"].T + self.params["b"]
-
-    def backward(self, dlogits):
-        h = self._need_cache()
-        V, E = self.embedding.params["W"].shape
-        d2 = np.asarray(dlogits).reshape(-1, V)
-        self.dW = d2.T @ h.reshape(-1, E)  # (V, E): the output's share of dE
-        np.sum(d2, axis=0, out=self.grads["b"])
-        return dlogits @ self.embedding.params["W"]
+    @contextlib.contextmanager
+    def _dropped(self):
+        """The LSTM reads params["W_h"] in forward and backward: hand it the dropped matrix
+        for the duration, then put the parameter back."""
+        W = self.params["W_h"]
+        self.params["W_h"] = W * self.mask
+        try:
+            yield
+        finally:
+            self.params["W_h"] = W

@@ -4,7 +4,8 @@ import pytest
 
 import lstm_lib as L
 from lstm_lib import text as tx
-from lstm_lib.models import CharLM, StackedLSTM
+from lstm_lib.char_lm import CharLM
+from lstm_lib.models import StackedLSTM
 
 
 def test_corpus_loader_reads_local_files_and_never_downloads(monkeypatch):
@@ -553,3 +554,47 @@ def test_python_likeness_by_hand():
     m = python_likeness(bad, {"def", "a", "return"})
     assert m["indent 4"] == 0.5 and m["balanced"] == 0.0 and m["def lines"] == 0.0
     assert m["known words"] == pytest.approx(4 / 5) and m["parses"] is False
+
+
+def test_weight_drop_lstm_drops_recurrent_weights_in_training_only():
+    from lstm_lib.models import WeightDropLSTM
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 6, 3))
+    wd = WeightDropLSTM(3, 4, weight_drop=0.5, dtype=np.float64, rng=np.random.default_rng(1))
+    plain = L.LSTM(3, 4, dtype=np.float64, rng=np.random.default_rng(1))
+    for k in plain.params:  # same initialisation as the plain layer
+        np.testing.assert_array_equal(wd.params[k], plain.params[k])
+    np.testing.assert_allclose(wd.eval().forward(x), plain.forward(x))  # evaluation: W_h as it is
+    wd.train()
+    h = wd.forward(x)
+    mask = wd.mask
+    assert set(np.unique(mask)) == {0.0, 2.0}  # dropped, or kept and scaled by 1 / (1 - 0.5)
+    W = plain.params["W_h"].copy()
+    plain.params["W_h"] = W * mask  # the same forward as a plain LSTM with the dropped matrix
+    np.testing.assert_allclose(h, plain.forward(x), rtol=1e-12)
+    dh = rng.standard_normal(h.shape)
+    np.testing.assert_allclose(wd.backward(dh), plain.backward(dh), rtol=1e-10)
+    np.testing.assert_allclose(wd.grads["W_h"], plain.grads["W_h"] * mask, rtol=1e-10)
+    np.testing.assert_array_equal(wd.params["W_h"], W)  # the parameter itself is not dropped
+    assert not np.allclose(wd.forward(x), h)  # a new mask for every call in training
+    with pytest.raises(ValueError, match="weight_drop"):
+        WeightDropLSTM(3, 4, weight_drop=1.0)
+
+
+def test_weight_drop_gradient_is_the_derivative_for_a_fixed_mask():
+    from lstm_lib.models import WeightDropLSTM
+
+    wd = WeightDropLSTM(3, 4, weight_drop=0.3, dtype=np.float64, rng=np.random.default_rng(2))
+    fixed = np.random.default_rng(3).random(wd.params["W_h"].shape)
+
+    class SameMask:  # the same mask on every call, so finite differences see one function
+        def random(self, shape):
+            return fixed
+
+    wd.rng = SameMask()
+    report = L.gradient_check(wd, np.random.default_rng(4).standard_normal((2, 5, 3)), eps=1e-5)
+    assert report.passed, report
+    model = CharLM(8, 4, 4, num_layers=2, weight_drop=0.2, rng=np.random.default_rng(0))
+    assert type(model.rnn.lstms[0]).__name__ == "WeightDropLSTM" and model.config["weight_drop"] == 0.2
+    assert type(CharLM(8, 4, 4).rnn.lstms[0]) is L.LSTM  # no weight drop: plain layers

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import text as tx
 from ..losses import SoftmaxCrossEntropy
-from ..models import CharLM
+from ..char_lm import CharLM
 from ..optim import Adam
 from ..seeding import seed as seed_everything
 from ..training import fit

@@ -6,7 +6,7 @@ import copy
 import numpy as np
 
 from ...losses import SoftmaxCrossEntropy
-from ...models import CharLM
+from ...char_lm import CharLM
 from ...text import sample, temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
 
