@@ -78,20 +78,22 @@ def footprint(layer, batch_size=1):
 def latency_table(kinds=("LSTM", "GRU"), sizes=SIZES, rounds=7, seconds=0.2, clock="wall",
                   threads=None, env=None):
     """Microseconds per streaming step at batch 1 for each kind and hidden size, lstm_lib
-    against torch's cell, each alone in its process. Returns a list of row dicts."""
-    rows = []
+    against torch's cell, each library alone in its process (one worker for all of lstm_lib's
+    streams, one for torch's cells; one step runs at a time). Returns a list of row dicts."""
+    sides = []
     for kind in kinds:
         for H in sizes:
             kw = {"kind": kind, "input": H, "hidden": H}
-            res = rounds_alone([Side("lstm_lib", "lstm_lib.latency:stream_step", kw),
-                                Side("torch", "lstm_lib.latency:torch_cell_step", kw)],
-                               rounds=rounds, seconds=seconds, clock=clock, threads=threads,
-                               env=env)
-            us = {k: float(np.median(v)) * 1e6 for k, v in res["times"].items()}
-            layer = LAYERS[kind](H, H)
-            rows.append({"kind": kind, "input": H, "hidden": H, "lstm_lib_us": us["lstm_lib"],
-                         "torch_us": us["torch"], "ratio": us["lstm_lib"] / us["torch"],
-                         "bytes": footprint(layer)})
+            sides += [Side(f"lstm_lib {kind} {H}", "lstm_lib.latency:stream_step", kw, "lstm_lib"),
+                      Side(f"torch {kind} {H}", "lstm_lib.latency:torch_cell_step", kw, "torch")]
+    res = rounds_alone(sides, rounds=rounds, seconds=seconds, clock=clock, threads=threads, env=env)
+    us = {k: float(np.median(v)) * 1e6 for k, v in res["times"].items()}
+    rows = []
+    for kind in kinds:
+        for H in sizes:
+            lib, ref = us[f"lstm_lib {kind} {H}"], us[f"torch {kind} {H}"]
+            rows.append({"kind": kind, "input": H, "hidden": H, "lstm_lib_us": lib,
+                         "torch_us": ref, "ratio": lib / ref, "bytes": footprint(LAYERS[kind](H, H))})
     return rows
 
 

@@ -9,6 +9,8 @@ round to round, so a busy moment of the machine hits every side alike; report th
 
 A side is a `Side(name, factory, kwargs)`: `factory` is "module:function", a function that
 builds and returns the step to time (a function without arguments), called in the worker.
+Sides of one library that are never compared with each other (torch's cell at three sizes)
+may share a worker: give them the same `process` name; they still run one at a time.
 
 Clocks: "wall" (time.perf_counter, what a user waits for, right with all threads) or "cpu"
 (time.process_time: the processor time of the worker's threads; on a shared machine it is
@@ -28,11 +30,13 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class Side(NamedTuple):
-    """One contestant: a name, the factory that builds its step, and the factory's kwargs."""
+    """One contestant: a name, the factory that builds its step, the factory's kwargs, and
+    optionally the name of a worker process it shares with other sides (default: its own)."""
 
     name: str
     factory: str
     kwargs: dict
+    process: str = None
 
 
 def time_per_call(fn, n, clock=time.perf_counter):
@@ -60,16 +64,17 @@ def build(factory, kwargs):
 # --- the worker process --------------------------------------------------------------------
 
 def _worker():
-    """Reads JSON lines on stdin: a first one {"factory", "kwargs", "clock", "seconds"},
-    then {"n": N} (answers {"seconds_per_call": ...}) until {"quit": true}."""
+    """Reads JSON lines on stdin: a first one {"sides": [{"name", "factory", "kwargs"}, ...],
+    "clock", "seconds"}, then {"name": ..., "n": N} (answers {"seconds_per_call": ...}) until
+    {"quit": true}."""
     out = sys.stdout
     sys.stdout = sys.stderr  # whatever the step prints must not mix with the answers
     spec = json.loads(sys.stdin.readline())
     clock = CLOCKS[spec["clock"]]
     try:
-        fn = build(spec["factory"], spec["kwargs"])
-        n = calls_for(fn, spec["seconds"], clock)
-        info = {"n": n, "threads": _threads_info()}
+        fns = {s["name"]: build(s["factory"], s["kwargs"]) for s in spec["sides"]}
+        info = {"n": {k: calls_for(fn, spec["seconds"], clock) for k, fn in fns.items()},
+                "threads": _threads_info()}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         info = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(info), file=out, flush=True)
@@ -77,8 +82,8 @@ def _worker():
         msg = json.loads(line)
         if msg.get("quit"):
             break
-        print(json.dumps({"seconds_per_call": time_per_call(fn, msg["n"], clock)}), file=out,
-              flush=True)
+        print(json.dumps({"seconds_per_call": time_per_call(fns[msg["name"]], msg["n"], clock)}),
+              file=out, flush=True)
 
 
 def _threads_info():
@@ -90,23 +95,25 @@ def _threads_info():
 
 
 class Worker:
-    """A side's process: started with its spec, it warms up and then runs on request."""
+    """A worker process for one or more sides: started with their specs, it warms each up and
+    then runs one on request."""
 
-    def __init__(self, side, clock, seconds, threads, env=None):
+    def __init__(self, sides, clock, seconds, threads, env=None):
         env = dict(os.environ if env is None else env)
         if threads is not None:
             for k in THREAD_VARS:
                 env[k] = str(threads)
-        self.side = side
+        self.sides = sides
         self.proc = subprocess.Popen([sys.executable, "-c", "from lstm_lib.timing import _worker; _worker()"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                      text=True)
-        self._send({"factory": side.factory, "kwargs": side.kwargs, "clock": clock,
-                    "seconds": seconds})
+        self._send({"sides": [{"name": s.name, "factory": s.factory, "kwargs": s.kwargs}
+                              for s in sides], "clock": clock, "seconds": seconds})
         self.info = self._receive()
         if "error" in self.info:
             self.close()
-            raise RuntimeError(f"side {side.name!r} failed to start: {self.info['error']}")
+            raise RuntimeError(f"side {', '.join(s.name for s in sides)!r} failed to start: "
+                               f"{self.info['error']}")
         self.n = self.info["n"]
         self.pause()
 
@@ -117,7 +124,7 @@ class Worker:
     def _receive(self):
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"side {self.side.name!r}: the worker process ended "
+            raise RuntimeError(f"side {self.sides[0].name!r}: the worker process ended "
                                f"(exit code {self.proc.wait()})")
         return json.loads(line)
 
@@ -129,11 +136,12 @@ class Worker:
         if hasattr(signal, "SIGCONT"):
             self.proc.send_signal(signal.SIGCONT)
 
-    def run(self):
-        """Seconds per call over one round of n calls, the other workers stopped."""
+    def run(self, name):
+        """Seconds per call of side `name` over one round of n calls, the other workers
+        stopped."""
         self.resume()
         try:
-            self._send({"n": self.n})
+            self._send({"name": name, "n": self.n[name]})
             return self._receive()["seconds_per_call"]
         finally:
             self.pause()
@@ -158,16 +166,21 @@ def rounds_alone(sides, rounds=7, seconds=0.2, clock="wall", threads=None, env=N
     the worker reports about its threads and BLAS}."""
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
-    workers = []
+    groups = {}
+    for side in sides:
+        groups.setdefault(side.process or side.name, []).append(side)
+    workers, by_name = [], {}
     try:
-        for side in sides:
-            workers.append(Worker(side, clock, seconds, threads, env))
-        times = {w.side.name: [] for w in workers}
+        for group in groups.values():
+            workers.append(Worker(group, clock, seconds, threads, env))
+            by_name.update({s.name: workers[-1] for s in group})
+        names = [s.name for s in sides]
+        times = {k: [] for k in names}
         for r in range(rounds):
-            k = r % len(workers)
-            for w in workers[k:] + workers[:k]:
-                times[w.side.name].append(w.run())
-        return {"times": times, "info": {w.side.name: w.info for w in workers}}
+            k = r % len(names)
+            for name in names[k:] + names[:k]:
+                times[name].append(by_name[name].run(name))
+        return {"times": times, "info": {k: w.info for k, w in by_name.items()}}
     finally:
         for w in workers:
             w.close()

@@ -29,12 +29,14 @@ def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
 
 
 def test_each_side_runs_in_its_own_process_with_its_threads(tmp_path):
-    """The workers are separate processes, with the thread count set through the environment."""
-    sides = [timing.Side(name, "tests.test_bench:pid_step", {"path": str(tmp_path / name)})
-             for name in ("a", "b")]
+    """The workers are separate processes, with the thread count set through the environment;
+    sides given the same `process` share one."""
+    sides = [timing.Side(name, "tests.test_bench:pid_step", {"path": str(tmp_path / name)}, proc)
+             for name, proc in (("a", None), ("b", "shared"), ("c", "shared"))]
     timing.rounds_alone(sides, rounds=2, seconds=0.001, clock="wall", threads=1)
-    pids = {(tmp_path / n).read_text() for n in ("a", "b")}
-    assert len(pids) == 2 and str(__import__("os").getpid()) not in pids
+    pid = {n: (tmp_path / n).read_text() for n in "abc"}
+    assert pid["a"] != pid["b"] and pid["b"] == pid["c"]
+    assert str(__import__("os").getpid()) not in pid.values()
 
 
 def pid_step(path):

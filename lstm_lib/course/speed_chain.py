@@ -74,3 +74,22 @@ STEPS = {  # the chapter's chain in order; after it comes lstm_lib.LSTM itself
     "1 one input projection": InputProjectionLSTM,
     "2 weight grads after the loop": LoopFreeGradsLSTM,
 }
+
+
+def chain_step(version, batch, time, input, hidden, seed=0):
+    """A function running one training step (forward + backward) of a version of the chain,
+    for `lstm_lib.timing.rounds_alone`: `version` is a key of STEPS, "lstm_lib float64" or
+    "lstm_lib float32" (lstm_lib.LSTM). All versions get the same weights and data."""
+    from ..lstm import LSTM
+    from ..profiling import training_step
+    rng = np.random.default_rng(seed)
+    base = LSTM(input, hidden, dtype=np.float64, rng=rng)
+    x = rng.standard_normal((batch, time, input))
+    dy = rng.standard_normal((batch, time, hidden))
+    if version in STEPS:
+        return training_step(STEPS[version].from_layer(base), x, dy)
+    dtype = {"lstm_lib float64": np.float64, "lstm_lib float32": np.float32}[version]
+    layer = LSTM(input, hidden, dtype=dtype)
+    for k, v in base.params.items():
+        layer.params[k][...] = v
+    return training_step(layer, x.astype(dtype), dy.astype(dtype))
