@@ -19,21 +19,11 @@ import time
 
 import numpy as np
 
+from lstm_lib.bench import cpu_name
 from lstm_lib.course.scan_speed import VARIANTS, measure
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SIZES = [{"batch": 1, "hidden": 16}, {"batch": 8, "hidden": 64}]
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main():
@@ -50,7 +40,7 @@ def main():
                           "variant in its own process; input size = hidden size",
            "settings": {"lengths": lengths, "sizes": SIZES, "variants": list(VARIANTS),
                         "min_time": args.min_time, "numpy": np.__version__,
-                        "python": platform.python_version(), "cpu": cpu_model(),
+                        "python": platform.python_version(), "cpu": cpu_name(),
                         "cores": os.cpu_count(), "load_before": os.getloadavg()},
            "runs": []}
     start = time.perf_counter()
