@@ -11,9 +11,10 @@ A training step is forward + backward of one layer in float32 (gradients of the 
 biases and input on every side). Four sides per LSTM shape, three for GRU and RNN:
 `lstm_lib`, `torch` (torch.nn), `textbook` (`contestants.TextbookLSTM`: fused gates, a loop
 over time, per-step products, weight gradients added up step by step) and `floor` (only
-the matrix products of lstm_lib's step, `profiling.matmul_only_step`). Each runs in a worker
-process of its own (`timing.rounds_alone`): warm-up, then rounds in which one side at a time
-runs while the others are stopped, the order rotating; the figures are medians over rounds.
+the matrix products of lstm_lib's step, `profiling.matmul_only_step`). Each side runs in a
+worker process of its own (`timing.rounds_alone`; one process per side for all shapes):
+warm-up, then rounds in which one side at one shape runs while every other process is
+stopped, the order rotating; the figures are medians over rounds.
 Two ways to time: "wall" (wall clock, all threads: what a user waits for) and "cpu" (CPU
 time of the process with one thread: what the code costs, steady on a busy machine).
 
@@ -100,22 +101,28 @@ def _version(name):
 
 def run(configs=CONFIGS, rounds=7, seconds=0.2, clock="wall", threads=None, env=None,
         sides=tuple(FACTORIES), progress=None):
-    """Time every configuration, each side alone in its process (`timing.rounds_alone`).
-    Returns the result dict (what --json writes): machine, versions, BLAS, and one row per
-    configuration with the median milliseconds of each side and the ratios."""
-    rows, info = [], {}
+    """Time every configuration, each side alone in its process (`timing.rounds_alone`; one
+    worker per side runs all its configurations, one at a time). Returns the result dict (what
+    --json writes): machine, versions, BLAS, and one row per configuration with the median
+    milliseconds of each side and the ratios."""
+    if progress:
+        progress(f"timing {len(configs)} configurations ({clock}, threads {threads or 'all'}) ...")
+    all_sides = []
+    for cfg in configs:
+        kind, B, T, I, H, _ = cfg
+        kw = {"kind": kind, "batch": B, "time": T, "input": I, "hidden": H}
+        all_sides += [Side(f"{s} {config_name(cfg)}", FACTORIES[s], kw, s) for s in sides
+                      if not (s == "textbook" and kind != "LSTM")]
+    res = rounds_alone(all_sides, rounds=rounds, seconds=seconds, clock=clock, threads=threads,
+                       env=env)
+    rows = []
     for cfg in configs:
         kind, B, T, I, H, target = cfg
-        if progress:
-            progress(f"timing {config_name(cfg)} ({clock}, threads {threads or 'all'}) ...")
-        kw = {"kind": kind, "batch": B, "time": T, "input": I, "hidden": H}
-        use = [s for s in sides if not (s == "textbook" and kind != "LSTM")]
-        res = rounds_alone([Side(s, FACTORIES[s], kw) for s in use], rounds=rounds,
-                           seconds=seconds, clock=clock, threads=threads, env=env)
-        info = res["info"]
-        ms = {k: 1e3 * float(np.median(v)) for k, v in res["times"].items()}
+        mine = {s: res["times"][f"{s} {config_name(cfg)}"] for s in sides
+                if f"{s} {config_name(cfg)}" in res["times"]}
+        ms = {k: 1e3 * float(np.median(v)) for k, v in mine.items()}
         row = {"kind": kind, "batch": B, "time": T, "input": I, "hidden": H, "target": target,
-               "ms": ms, "rounds_ms": {k: [1e3 * t for t in v] for k, v in res["times"].items()},
+               "ms": ms, "rounds_ms": {k: [1e3 * t for t in v] for k, v in mine.items()},
                "gflops": {k: matmul_flops(GATES[kind], B, T, I, H) / v / 1e6 for k, v in ms.items()}}
         if "torch" in ms:
             row["ratio"] = ms["lstm_lib"] / ms["torch"]
@@ -125,6 +132,7 @@ def run(configs=CONFIGS, rounds=7, seconds=0.2, clock="wall", threads=None, env=
         if "floor" in ms:
             row["over_floor"] = ms["lstm_lib"] / ms["floor"]
         rows.append(row)
+    info = {s.process: res["info"][s.name] for s in all_sides}
     lib = info.get("lstm_lib", {}).get("threads", {})
     return {"clock": clock, "threads": threads, "rounds": rounds, "dtype": "float32",
             "step": "forward + backward (grads of weights, biases, input)",

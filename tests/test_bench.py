@@ -184,6 +184,7 @@ def test_both_ways_gives_the_workers_the_other_kernel(monkeypatch, capsys):
 
     def fake(sides, rounds, seconds, clock, threads, env):
         seen.append((clock, threads, None if env is None else env.get("OPENBLAS_CORETYPE")))
+        assert {s.process for s in sides} == {"lstm_lib", "torch", "floor"}  # one per side
         return {"times": {s.name: [1e-3] * rounds for s in sides},
                 "info": {s.name: {"threads": {"blas": {}, "torch_threads": 1}} for s in sides}}
 
