@@ -21,7 +21,7 @@ OPTIONAL_PARTS = (
     ("09", "all", "torch", "its first cell imports torch (parity with torch.nn.GRU, parameter counts)"),
     ("12", "all", "torch", "parity with torch.nn.LSTM, the race, the timings"),
     ("12", ("2",), "plotly", "the zoomable figure of the race"),
-    ("13", ("3", "7", "8", "9"), "torch", "the timings against torch.nn.LSTM and its cells"),
+    ("13", ("3", "8", "9"), "torch", "the timings against torch.nn.LSTM and its cells"),
     ("14", ("3", "8"), "torch", "the variants against torch.nn.LSTM, and PyTorch's two biases"),
 )
 
