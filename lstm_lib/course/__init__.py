@@ -1,10 +1,10 @@
 """The course side of lstm_lib: what serves the chapters, not the recurrent-network library.
 
 Subpackages and modules: `widgets` (the interactive figures), `exercises` (each chapter's
-self-checks, on `selfcheck`), `results` (stored results of the long experiments),
-`planted_bugs` (chapter 08), `environment` (chapter 00), `smoothness` (chapter 12),
-`speed_steps` (chapter 13). They import the library (lstm_lib.*); the library never imports
-them.
+self-checks, on `selfcheck`), `results` (stored results and small trained weights of the long
+experiments), `diagram` (the LSTM cell drawn, chapters 00-06), `environment` (chapter 00),
+`planted_bugs` (chapter 08), `smoothness` (chapter 12), and each later chapter's study code.
+They import the library (lstm_lib.*); the library never imports them.
 
 This file holds the facts about the course itself, each written once: the repository URL
 (used by the Colab cell and the badges), the chapter list, and the Colab first cell every
