@@ -125,5 +125,5 @@ def test_gradient_check_leaves_layer_unchanged(rng):
     before = {k: v.copy() for k, v in lay.params.items()}
     L.gradient_check(lay, rng.standard_normal((1, 3, 2)))
     assert lay.dtype == np.float32
-    for k in before:
-        np.testing.assert_array_equal(lay.params[k], before[k])
+    for k, v in before.items():
+        np.testing.assert_array_equal(lay.params[k], v)
