@@ -165,3 +165,15 @@ def test_ch07_tbptt_checker_other_mistakes():
     ok, msg = ch07.check_tbptt_epoch.verdict(step_first)
     assert not ok and "window 2 of epoch 1" in msg and "earlier windows agree" in msg
     assert "one per window" in ch07.check_tbptt_epoch.verdict(lambda *a: 0.5)[1]
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib.course.exercises.solutions import failing_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "07_training.ipynb"
+    checks = [("my_adam_step", ch07.check_adam_step), ("my_clip", ch07.check_clip),
+              ("my_tbptt_epoch", ch07.check_tbptt_epoch)]
+    assert not failing_solutions(notebook, checks)

@@ -76,14 +76,14 @@ def _adam(p, g, m, v, t, lr, b1, b2, eps, *, correct_m=True, correct_v=True, t_s
 
 
 ADAM_MISTAKES = [
-    ({"correct_m": False, "correct_v": False}, "the bias correction is missing: divide m by "
-     "(1 - beta1**t) and v by (1 - beta2**t); without it the first steps have the wrong size"),
+    ({"correct_m": False, "correct_v": False}, ("the bias correction is missing: divide m by "
+     "(1 - beta1**t) and v by (1 - beta2**t); without it the first steps have the wrong size")),
     ({"correct_m": False}, "m is not bias-corrected: use m / (1 - beta1**t)"),
     ({"correct_v": False}, "v is not bias-corrected: use v / (1 - beta2**t)"),
     ({"t_shift": 1}, "the bias correction uses t + 1; t is already the step number (1 on the first step)"),
     ({"t_shift": -1}, "the bias correction uses t - 1; t is the step number, 1 on the first step"),
-    ({"eps_inside": True}, "eps goes outside the square root: sqrt(v_hat) + eps (as torch.optim.Adam); "
-     "inside it changes the step of parameters with tiny gradients"),
+    ({"eps_inside": True}, ("eps goes outside the square root: sqrt(v_hat) + eps (as "
+     "torch.optim.Adam); inside it changes the step of parameters with tiny gradients")),
     ({"square": False}, "v is the running average of the SQUARED gradient: beta2 * v + (1 - beta2) * g * g"),
     ({"sqrt": False}, "divide by the square root of v_hat, not by v_hat itself"),
     ({"decay_m": False}, "m is an average: beta1 * m + (1 - beta1) * g, not beta1 * m + g"),

@@ -13,7 +13,7 @@ import numpy as np
 from ..training_tasks import sine_batch
 from . import interact, slider
 
-__all__ = ["sine_batch", "short_run", "summary_short_run", "plot_short_run", "training_widget"]
+__all__ = ["plot_short_run", "short_run", "sine_batch", "summary_short_run", "training_widget"]
 
 
 @functools.lru_cache(maxsize=256)
