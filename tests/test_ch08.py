@@ -10,7 +10,6 @@ from lstm_lib.course import planted_bugs as bugs
 from lstm_lib.course.exercises import ch08
 from lstm_lib.course.widgets import debugging
 
-
 # where each mystery's bug really is (how mystery_bugs.py builds it)
 TRUTH = {"A": "step", "B": "gates_backward", "C": "new_grad", "D": "input_grad"}
 
@@ -23,9 +22,9 @@ def test_mysteries_change_the_method_the_truth_names():
 
 def test_ch08_diagnosis_checker_accepts_the_truth_only():
     assert ch08.check_diagnosis.verdict(TRUTH)[0]
-    for name in TRUTH:
+    for name, truth in TRUTH.items():
         for method in ch08.METHODS:
-            if method == TRUTH[name]:
+            if method == truth:
                 continue
             ok, msg = ch08.check_diagnosis.verdict({**TRUTH, name: method})
             assert not ok and msg.startswith(f"mystery {name} is not in {method}: ")
@@ -167,3 +166,18 @@ def test_debugging_widget_wiring(monkeypatch, tiny_figure, readout_of, sliders_o
     lr.value = lr.min
     assert readout_of(box) != before and "learning rate 0.0001" in readout_of(box)
     assert lr.continuous_update is False
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker (the diagnosis solution
+    runs its investigation with the notebook's x_check and initial state)."""
+    import pathlib
+
+    from lstm_lib.course.exercises.solutions import failing_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "08_debugging.ipynb"
+    context = {"MYSTERIES": mystery_bugs.MYSTERIES, "diagnostics": diagnostics,
+               "x_check": np.random.default_rng(0).standard_normal((2, 5, 3)),
+               "h0": np.full((2, 4), 0.3), "c0": np.full((2, 4), -0.2)}
+    checks = [("diagnosis", ch08.check_diagnosis), ("frozen_parameters", ch08.check_frozen_parameters)]
+    assert not failing_solutions(notebook, checks, **context)
