@@ -12,12 +12,10 @@ training sequences, LSTM(1, 8), Adam lr 0.01, batch 32), gaps T = 20, 30, 50, fo
 sequences) after every epoch. Writes lstm_lib/course/results/forget_bias.json.
 """
 import argparse
-import json
 import pathlib
-import platform
 import time
 
-import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
@@ -45,15 +43,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=250)
     args = ap.parse_args()
     epochs = 3 if args.quick else args.epochs
-    out = {"description": "remember the first of T inputs (first_sign_task), 512 training and 256 "
+    out = study.new_study("remember the first of T inputs (first_sign_task), 512 training and 256 "
                           "validation sequences, LSTM(1, 8) + Linear(8, 1) on the last step, Adam "
                           "lr 0.01, batch 32 (16 steps per epoch); val_mse after each epoch; "
                           f"solved = validation MSE < {SOLVED}",
-           "settings": {"epochs": epochs, "steps_per_epoch": 16, "solved_below": SOLVED,
-                        "seeds": args.seeds, "numpy": np.__version__,
-                        "python": platform.python_version()},
-           "runs": []}
-    start = time.perf_counter()
+                          epochs=epochs, steps_per_epoch=16, solved_below=SOLVED, seeds=args.seeds)
     with threadpool_limits(1):
         for T in args.lengths:
             for bias in (0.0, 1.0):
@@ -66,15 +60,9 @@ def main():
                                         "seconds": round(time.perf_counter() - t0, 1)})
                     print(f"T={T:3d} bias={bias:g} seed={seed}: solved at epoch {solved}, final "
                           f"{val[-1]:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-                    _write(out, args.out)
-    out["total_seconds"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
-    print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
+                    study.write(out, args.out)
+    study.finish(out, args.out)
 
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

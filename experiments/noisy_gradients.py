@@ -12,12 +12,10 @@ full-batch steps (`diagnostics.overfit_test`, the course's threshold 1e-3). The 
 gradients at scale 1). Writes lstm_lib/course/results/noisy_gradients.json.
 """
 import argparse
-import json
 import pathlib
-import platform
-import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
@@ -51,15 +49,12 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     args = ap.parse_args()
     steps = 20 if args.quick else 400
-    out = {"description": "overfitting test (one sine wave, 60 steps, LSTM(1, 16) + Linear(16, 1), "
+    out = study.new_study("overfitting test (one sine wave, 60 steps, LSTM(1, 16) + Linear(16, 1), "
                           f"{steps} full-batch steps) with noise of the given standard deviation "
                           "added to every weight gradient (NoisyGradLSTM); final_loss is the "
                           "test's last loss, median_last_50 the median of its last 50",
-           "settings": {"steps": steps, "target": diagnostics.OVERFIT_TARGET, "scales": SCALES,
-                        "optimisers": {"Adam": "lr 0.01", "SGD": "lr 0.1"}, "seeds": args.seeds,
-                        "numpy": np.__version__, "python": platform.python_version()},
-           "runs": []}
-    start = time.perf_counter()
+                          steps=steps, target=diagnostics.OVERFIT_TARGET, scales=SCALES,
+                          optimisers={"Adam": "lr 0.01", "SGD": "lr 0.1"}, seeds=args.seeds)
     with threadpool_limits(1):
         for opt_name in OPTIMISERS:
             for scale in SCALES:
@@ -71,15 +66,9 @@ def main():
                                         "passed": r.passed})
                     print(f"{opt_name} scale {scale:g} seed {seed}: final loss {r.losses[-1]:.2e}",
                           flush=True)
-                _write(out, args.out)
-    out["total_seconds"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
-    print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
+                study.write(out, args.out)
+    study.finish(out, args.out)
 
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ training loss per epoch and the loss on 32 other sine waves every `--every` epoc
 lstm_lib/course/results/optimizers.json (chapter 07 loads it).
 """
 import argparse
-import json
 import pathlib
-import platform
 import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
@@ -66,14 +65,10 @@ def main():
     args = ap.parse_args()
     epochs = 20 if args.quick else args.epochs
     data, val = sine_batch(n=32, T=40, seed=0), sine_batch(n=32, T=40, seed=1)
-    out = {"description": "next value of 32 sine waves (40 steps), LSTM(1, 16) + Linear(16, 1), "
+    out = study.new_study("next value of 32 sine waves (40 steps), LSTM(1, 16) + Linear(16, 1), "
                           "batch 8 (4 updates per epoch); train_loss per epoch, val_loss "
                           "[epoch, MSE] on 32 other sine waves; diverged runs stop",
-           "settings": {"epochs": epochs, "updates_per_epoch": 4, "momentum": MU,
-                        "seeds": args.seeds, "numpy": np.__version__,
-                        "python": platform.python_version()},
-           "runs": []}
-    start = time.perf_counter()
+                          epochs=epochs, updates_per_epoch=4, momentum=MU, seeds=args.seeds)
     with threadpool_limits(1):
         for name, lr, eff, make_opt in optimisers():
             for seed in args.seeds:
@@ -85,15 +80,9 @@ def main():
                 final = r["train_loss"][-1] if r["train_loss"] else float("nan")
                 print(f"{name:8s} lr={lr:<6g} seed={seed} final train loss {final:.2e} "
                       f"({r['seconds']:.0f} s)", flush=True)
-                _write(out, args.out)
-    out["total_seconds"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
-    print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
+                study.write(out, args.out)
+    study.finish(out, args.out)
 
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

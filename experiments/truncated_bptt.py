@@ -12,12 +12,11 @@ per epoch (the same data and compute) and per update. Writes
 lstm_lib/course/results/truncated_bptt.json (chapter 07 loads it).
 """
 import argparse
-import json
 import pathlib
-import platform
 import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
@@ -58,15 +57,11 @@ def main():
     epochs = 3 if args.quick else args.epochs
     data, test = echo_streams(16, 1000, DELAY, seed=0), echo_streams(16, 400, DELAY, seed=1)
     T = data[0].shape[1]
-    out = {"description": f"echo task (target = input {DELAY} steps earlier), 16 streams of {T} "
+    out = study.new_study(f"echo task (target = input {DELAY} steps earlier), 16 streams of {T} "
                           "steps, LSTM(1, 16) + Linear(16, 1), Adam lr 0.01; test_mse after each "
                           "epoch on 16 other streams of 400 steps (from step 10 on); predicting 0 "
                           "gives MSE 1",
-           "settings": {"epochs": epochs, "stream_length": T, "delay": DELAY,
-                        "seeds": args.seeds, "numpy": np.__version__,
-                        "python": platform.python_version()},
-           "runs": []}
-    start = time.perf_counter()
+                          epochs=epochs, stream_length=T, delay=DELAY, seeds=args.seeds)
     with threadpool_limits(1):
         for window in args.windows:
             for seed in args.seeds:
@@ -77,15 +72,9 @@ def main():
                                     "seconds": round(time.perf_counter() - t0, 1)})
                 print(f"window {window:3d} seed {seed}: test MSE {curve[-1]:.4f} "
                       f"({time.perf_counter() - t0:.0f} s)", flush=True)
-                _write(out, args.out)
-    out["total_seconds"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
-    print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
+                study.write(out, args.out)
+    study.finish(out, args.out)
 
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
