@@ -67,6 +67,7 @@ def _worker():
     """Reads JSON lines on stdin: a first one {"sides": [{"name", "factory", "kwargs"}, ...],
     "clock", "seconds"}, then {"name": ..., "n": N} (answers {"seconds_per_call": ...}) until
     {"quit": true}."""
+    _die_with_parent()
     out = sys.stdout
     sys.stdout = sys.stderr  # whatever the step prints must not mix with the answers
     spec = json.loads(sys.stdin.readline())
@@ -84,6 +85,21 @@ def _worker():
             break
         print(json.dumps({"seconds_per_call": time_per_call(fns[msg["name"]], msg["n"], clock)}),
               file=out, flush=True)
+
+
+def _die_with_parent():
+    """Linux: have the kernel kill this worker when its parent dies, even while it is stopped,
+    so that a benchmark killed midway leaves no stopped workers behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
 
 
 def _threads_info():
