@@ -188,7 +188,9 @@ class Stream:
     """One time step at a time: `step(x_t)` takes x_t (batch, input) and returns h_t
     (batch, hidden), a new array; the state is carried to the next call. `state` is the
     current state tuple ((h,) or (h, c)); `reset(*state)` starts again (zeros by default).
-    All work arrays are allocated once, so a step allocates only its returned h."""
+    All work arrays are allocated once, so a step allocates only its returned h. For steady
+    latency on a machine that runs other work, run the loop of steps inside
+    `lstm_lib.threads.limit_blas_threads(1)`: a step is too small to gain from BLAS threads."""
 
     def __init__(self, layer, batch_size):
         self.input_size, self.hidden_size = layer.input_size, layer.hidden_size
