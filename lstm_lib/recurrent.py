@@ -190,7 +190,7 @@ class Stream:
     current state tuple ((h,) or (h, c)); `reset(*state)` starts again (zeros by default).
     All work arrays are allocated once, so a step allocates only its returned h. For steady
     latency on a machine that runs other work, run the loop of steps inside
-    `lstm_lib.threads.limit_blas_threads(1)`: a step is too small to gain from BLAS threads."""
+    `lstm_lib.threads.limit_blas_threads(1)`, so that no step waits for a busy BLAS thread."""
 
     def __init__(self, layer, batch_size):
         self.input_size, self.hidden_size = layer.input_size, layer.hidden_size
