@@ -1,103 +1,239 @@
-"""Self-checks for chapter 09 (the GRU)."""
+"""Self-checks for chapter 09 (the GRU): the backward step of Cho et al.'s original GRU, a GRU
+as big as a given LSTM, and the update-gate bias for a wanted half-life."""
+from typing import NamedTuple
+
 import numpy as np
 
-from ...activations import sigmoid
-from ...cells import gru_step
-from ..selfcheck import Mistake, expect_array, expect_close, expect_shape, self_check
+from ...activations import sigmoid, sigmoid_grad, tanh_grad
+from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
+from .ch01 import call
+
+# --- exercise 1: the backward step of Cho et al.'s GRU -------------------------------------
+
+CHO_NAMES = ("dx", "dh_prev", "dW_x", "dW_h", "db")
 
 
-def exercise_gru_inputs():
-    """The fixed small inputs of exercise 1: x (2, 3), h_prev (2, 4), W_x (3, 12), W_h (4, 12),
-    b (12,), b_hn (4,)."""
-    rng = np.random.default_rng(9)
-    return {"x": rng.standard_normal((2, 3)), "h_prev": rng.uniform(-1, 1, (2, 4)),
-            "W_x": rng.standard_normal((3, 12)) * 0.5, "W_h": rng.standard_normal((4, 12)) * 0.5,
-            "b": rng.standard_normal(12) * 0.3, "b_hn": rng.standard_normal(4) * 0.3}
+class ChoCache(NamedTuple):
+    """What cho_step keeps for its backward."""
+
+    x: np.ndarray  # (batch, input)
+    h_prev: np.ndarray  # (batch, H)
+    r: np.ndarray  # reset gate
+    z: np.ndarray  # update gate
+    n: np.ndarray  # candidate
+    s: np.ndarray  # r * h_prev: what the candidate's recurrent weights multiply
+    W_x: np.ndarray  # (input, 3H)
+    W_h: np.ndarray  # (H, 3H)
 
 
-def _variants(x, h_prev, W_x, W_h, b, b_hn):
-    """Typical wrong GRU steps, each with the mistake it names."""
+def cho_step(x, h_prev, W_x, W_h, b):
+    """One step of the GRU as Cho et al. (2014) wrote it: the reset scales the state *before*
+    the candidate's matrix product, and there is one bias per block (no b_hn).
+
+        r = sigmoid(x W_xr + h_prev W_hr + b_r)   z = sigmoid(x W_xz + h_prev W_hz + b_z)
+        s = r * h_prev
+        n = tanh(x W_xn + s W_hn + b_n)
+        h = (1 - z) * n + z * h_prev
+    Returns h and a ChoCache."""
     H = h_prev.shape[1]
-    gx, gh = x @ W_x + b, h_prev @ W_h
-    r = sigmoid(gx[:, :H] + gh[:, :H])
-    z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
-    n = np.tanh(gx[:, 2 * H:] + r * (gh[:, 2 * H:] + b_hn))
-    n_cho = np.tanh(gx[:, 2 * H:] + (r * h_prev) @ W_h[:, 2 * H:] + b_hn)
-    n_nor = np.tanh(gx[:, 2 * H:] + gh[:, 2 * H:] + b_hn)
-    n_nobhn = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
-    swapped = ("z and 1 - z are swapped: in torch's GRU, h = (1 - z) * n + z * h_prev, "
-               "so z near 1 keeps the old state")
-    cho = ("the reset gate is applied before the matrix product (r * h_prev) @ W_hn, as in "
-           "Cho et al. 2014; torch applies it after: r * (h_prev @ W_hn + b_hn)")
-    no_bhn = "b_hn is missing: it sits inside the reset, r * (h_prev @ W_hn + b_hn)"
-    r_for_z = ("you mixed with r instead of z: the update gate z is the second block of "
-               "columns, r the first")
-    return [
-        (z * n + (1 - z) * h_prev, swapped),
-        ((1 - z) * n_cho + z * h_prev, cho),
-        ((1 - z) * n_nor + z * h_prev, "the reset gate r is missing from the candidate"),
-        ((1 - z) * n_nobhn + z * h_prev, no_bhn),
-        ((1 - r) * n + r * h_prev, r_for_z),
+    gx = x @ W_x + b  # (batch, 3H)
+    r = sigmoid(gx[:, :H] + h_prev @ W_h[:, :H])
+    z = sigmoid(gx[:, H:2 * H] + h_prev @ W_h[:, H:2 * H])
+    s = r * h_prev
+    n = np.tanh(gx[:, 2 * H:] + s @ W_h[:, 2 * H:])
+    return (1 - z) * n + z * h_prev, ChoCache(x, h_prev, r, z, n, s, W_x, W_h)
+
+
+def cho_inputs(seed=9, B=3, I=2, H=4):
+    """x, h_prev, W_x, W_h, b of one Cho step (all sizes different) and the gradient dh at h."""
+    rng = np.random.default_rng(seed)
+    x, h_prev = rng.standard_normal((B, I)), rng.uniform(-1, 1, (B, H))
+    W_x, W_h = rng.standard_normal((I, 3 * H)) * 0.6, rng.standard_normal((H, 3 * H)) * 0.6
+    return (x, h_prev, W_x, W_h, rng.standard_normal(3 * H) * 0.3), rng.standard_normal((B, H))
+
+
+def cho_backward(dh, cache, torch_form=False, reset_into_h=True, reset_into_dW=True, direct=True,
+                 through_tanh=True):
+    """The Cho step backward; the switches plant the typical mistakes (defaults: correct).
+    Returns dx, dh_prev, dW_x, dW_h, db."""
+    x, h_prev, r, z, n, s, W_x, W_h = cache
+    H = h_prev.shape[1]
+    W_hn = W_h[:, 2 * H:]
+    dn = dh * (1 - z)
+    dz = dh * (h_prev - n)
+    dan = dn * tanh_grad(n) if through_tanh else dn
+    if torch_form:  # torch's candidate r * (h_prev W_hn) differentiated instead
+        dr = dan * (h_prev @ W_hn)
+        dh_cand = (dan * r) @ W_hn.T
+        dW_hn = h_prev.T @ (dan * r)
+    else:
+        ds = dan @ W_hn.T  # (batch, H): gradient at s = r * h_prev
+        dr = ds * h_prev
+        dh_cand = ds * r if reset_into_h else ds
+        dW_hn = (s if reset_into_dW else h_prev).T @ dan
+    dar, daz = dr * sigmoid_grad(r), dz * sigmoid_grad(z)
+    dG = np.concatenate([dar, daz, dan], axis=1)  # (batch, 3H)
+    dgates = np.concatenate([dar, daz], axis=1)  # (batch, 2H): r and z read h_prev directly
+    dh_prev = dgates @ W_h[:, :2 * H].T + dh_cand + (dh * z if direct else 0)
+    dW_h = np.concatenate([h_prev.T @ dgates, dW_hn], axis=1)
+    return dG @ W_x.T, dh_prev, x.T @ dG, dW_h, dG.sum(axis=0)
+
+
+def _all_close(got, want):
+    return all(np.allclose(a, e, atol=1e-8) for a, e in zip(got, want))
+
+
+@self_check("all five gradients of Cho's GRU step are right: the reset sits between h_prev and "
+            "W_hn, so it is in dh_prev, in dr and in dW_hn.")
+def check_cho_backward(fn):
+    """`fn(dh, cache)` with cache from cho_step must return (dx, dh_prev, dW_x, dW_h, db)."""
+    args, dh = cho_inputs()
+    _, cache = cho_step(*args)
+    result = call(fn, dh.copy(), cache, name="your backward step")
+    if not isinstance(result, (tuple, list)) or len(result) != 5:
+        raise Mistake("return five arrays: dx, dh_prev, dW_x, dW_h, db")
+    ref = cho_backward(dh, cache)
+    got = [expect_shape(r, np.shape(e), n) for r, e, n in zip(result, ref, CHO_NAMES)]
+    for g, n in zip(got, CHO_NAMES):
+        expect_finite(g, n)
+    if _all_close(got, ref):
+        return
+    known = [
+        ({"torch_form": True}, ("that is the backward of torch's candidate r * (h_prev W_hn). Here the "
+                                "reset scales h_prev before the product: with s = r * h_prev, "
+                                "ds = da_n @ W_hn.T, then dr = ds * h_prev, dh_prev gets ds * r, and "
+                                "dW_hn = s.T @ da_n")),
+        ({"reset_into_h": False}, ("dh_prev through the candidate must pass the reset on the way back: "
+                                   "s = r * h_prev, so it gets ds * r, not ds")),
+        ({"reset_into_dW": False}, ("W_hn multiplies s = r * h_prev, not h_prev: dW_hn = s.T @ da_n "
+                                    "(cache.s)")),
+        ({"reset_into_h": False, "reset_into_dW": False},
+         "the reset is missing twice: dh_prev gets ds * r, and dW_hn = (r * h_prev).T @ da_n"),
+        ({"direct": False}, ("the direct path is missing: h = (1 - z) * n + z * h_prev gives "
+                             "dh_prev += dh * z")),
+        ({"through_tanh": False}, "the candidate's tanh derivative is missing: da_n = dn * (1 - n**2)"),
     ]
-
-
-@self_check("your GRU step matches torch.nn.GRU's equations.")
-def check_gru_step(h_new):
-    """Exercise 1: h_new, one GRU step on exercise_gru_inputs()."""
-    p = exercise_gru_inputs()
-    h_ref, _ = gru_step(**p)
-    h_new = expect_shape(h_new, h_ref.shape, "h_new")
-    if np.allclose(h_new, h_ref, atol=1e-6):
-        return
-    for wrong, message in _variants(**p):
-        if np.allclose(h_new, wrong, atol=1e-6):
+    for kwargs, message in known:
+        if _all_close(got, cho_backward(dh, cache, **kwargs)):
             raise Mistake(message)
-    expect_close(h_new, h_ref, "h_new", "recompute r, z, n from the equations above")
+    swapped = cho_backward(dh, cache._replace(z=1 - cache.z))
+    if _all_close(got, swapped):
+        raise Mistake("z and 1 - z are swapped: dn = dh * (1 - z) and the direct path is dh * z")
+    wrong = [n for a, e, n in zip(got, ref, CHO_NAMES) if not np.allclose(a, e, atol=1e-8)]
+    hints = {"dx": "dx = dG @ W_x.T with dG = [da_r, da_z, da_n]",
+             "dh_prev": "dh_prev = dh * z + [da_r, da_z] @ W_h[:, :2H].T + ds * r",
+             "dW_x": "dW_x = x.T @ dG", "db": "db = dG.sum(axis=0)",
+             "dW_h": "dW_h = [h_prev.T @ [da_r, da_z], s.T @ da_n]"}
+    raise Mistake(f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong; "
+                  f"start with {wrong[0]}: {hints[wrong[0]]}")
 
 
-def gru_param_count(input_size, hidden_size):
-    """Parameters of torch.nn.GRU(input_size, hidden_size): two biases per gate block."""
-    return 3 * hidden_size * (input_size + hidden_size + 2)
+# --- exercise 2: a GRU as big as an LSTM ----------------------------------------------------
+
+def lstm_params(I, H):
+    """Parameters of L.LSTM(I, H): W_x (I, 4H), W_h (H, 4H), one fused bias (4H,)."""
+    return 4 * H * (I + H + 1)
 
 
-@self_check("that is the parameter count torch.nn.GRU reports.")
-def check_gru_param_count(count, input_size=10, hidden_size=20):
-    """Exercise 2: the number of parameters of torch.nn.GRU(input_size, hidden_size)."""
-    I, H = input_size, hidden_size
-    count = expect_array(count, "count")
-    if count.shape != () or count != int(count):
-        raise Mistake(f"count should be one whole number, got {count}")
-    count = int(count)
-    right = gru_param_count(I, H)
-    if count == right:
+def gru_params(I, H):
+    """Parameters of L.GRU(I, H): W_x (I, 3H), W_h (H, 3H), fused bias (3H,) and b_hn (H,)."""
+    return 3 * H * (I + H + 1) + H
+
+
+def closest_hidden(target, count):
+    """The smallest H >= 1 whose count(H) is closest to `target`."""
+    H = 1
+    while count(H + 1) <= target:
+        H += 1
+    return H if target - count(H) <= count(H + 1) - target else H + 1
+
+
+def gru_hidden_like_lstm(input_size, lstm_hidden):
+    """The GRU hidden size whose L.GRU parameter count is closest to L.LSTM(input_size,
+    lstm_hidden)'s (the smaller one on a tie)."""
+    return closest_hidden(lstm_params(input_size, lstm_hidden), lambda H: gru_params(input_size, H))
+
+
+MATCH_CASES = ((2, 32), (1, 3), (1, 4), (1, 15), (3, 8), (10, 20), (32, 128))
+
+
+def _below(I, H):
+    """The largest GRU not above the LSTM (a typical mistake: not the closest)."""
+    k = gru_hidden_like_lstm(I, H)
+    return k - 1 if gru_params(I, k) > lstm_params(I, H) else k
+
+
+MATCH_MISTAKES = (
+    (lambda I, H: round(4 * H / 3),
+     "4/3 of the LSTM's hidden size matches the weights per unit only when H is large: the "
+     "parameters grow like H * (I + H + 1), so compare gru_params(I, H) with lstm_params(I, lstm_hidden)"),
+    (lambda I, H: closest_hidden(4 * H * (I + H + 2), lambda k: 3 * k * (I + k + 2)),
+     "those are torch's counts (two bias vectors per block); count lstm_lib's: one fused bias, plus "
+     "b_hn (H) for the GRU"),
+    (lambda I, H: closest_hidden(lstm_params(I, H), lambda k: 3 * k * (I + k + 1)),
+     "the GRU's count is missing b_hn: lstm_lib keeps it apart, H more parameters"),
+    (_below, "that is the largest GRU not above the LSTM; the closest one can be one unit larger: "
+             "compare both neighbours"),
+)
+
+
+@self_check("those GRUs have as many parameters as their LSTMs as a whole number of units can.")
+def check_gru_hidden_like_lstm(fn):
+    """`fn(input_size, lstm_hidden)` returns the hidden size of the GRU whose lstm_lib parameter
+    count is closest to that LSTM's."""
+    answers = []
+    for I, H in MATCH_CASES:
+        got = call(fn, I, H, name="your function")
+        value = expect_array(got, f"the answer for ({I}, {H})")
+        if value.shape != () or value != int(value):
+            raise Mistake(f"return one whole number of units, got {got!r} for ({I}, {H})")
+        answers.append(int(value))
+    right = [gru_hidden_like_lstm(I, H) for I, H in MATCH_CASES]
+    if answers == right:
         return
-    wrong = {
-        4 * H * (I + H + 2): "that is the LSTM's count (4 blocks); the GRU has 3: r, z, n",
-        H * (I + H + 2): "that is the vanilla RNN's count (1 block); the GRU has 3: r, z, n",
-        3 * H * (I + H): "the biases are missing: torch keeps b_ih and b_hh, each 3H long",
-        3 * H * (I + H + 1): "torch keeps two bias vectors, b_ih and b_hh (3H each); you counted one",
-        3 * H * (I + H + 1) + H: "that is lstm_lib's count (one fused bias plus b_hn); torch keeps two "
-                                 "full bias vectors b_ih and b_hh, 3H each",
-        3 * (I * H + H + 2): "the recurrent weights W_hh are (3H, H): H * H per gate, not H",
-    }
-    if count in wrong:
-        raise Mistake(wrong[count])
-    raise Mistake(f"{count} is not it: count W_ih (3H x I), W_hh (3H x H) and two biases (3H each)")
+    for wrong, message in MATCH_MISTAKES:
+        if answers == [wrong(I, H) for I, H in MATCH_CASES]:
+            raise Mistake(message)
+    (I, H), got, want = next((c, a, r) for c, a, r in zip(MATCH_CASES, answers, right) if a != r)
+    raise Mistake(f"for input {I}, LSTM hidden {H}: the LSTM has {lstm_params(I, H)} parameters; "
+                  f"your GRU of {got} units has {gru_params(I, got)}, and one of {want} units "
+                  f"has {gru_params(I, want)}")
 
 
-@self_check("right: the stored value halves in that many steps.")
-def check_half_life(steps, z=0.95):
-    """Exercise 3: after how many steps (a real number) is half of the stored value left,
-    if the update gate stays at z and the candidate is 0?"""
-    steps = expect_array(steps, "steps")
-    if steps.shape != ():
-        raise Mistake(f"steps should be one number, got shape {steps.shape}")
-    right = np.log(0.5) / np.log(z)
-    if np.isclose(steps, right, rtol=1e-3):
-        return
-    if np.isclose(steps, np.log(0.5) / np.log(1 - z), rtol=1e-3):
-        raise Mistake("you used 1 - z: with h = (1 - z) * n + z * h_prev, the fraction kept each "
-                      "step is z")
-    if np.isclose(steps, 0.5 / (1 - z), rtol=1e-3):
-        raise Mistake("the decay is geometric, z**k, not linear: solve z**k = 0.5 for k")
-    raise Mistake(f"{float(steps):.3g} is not it: solve z**k = 0.5 for k (take logarithms)")
+# --- exercise 3: the update-gate bias for a wanted memory ---------------------------------
+
+def bias_for_half_life(steps):
+    """The update-gate bias b_z with sigmoid(b_z) ** steps = 1/2."""
+    z = 0.5 ** (1 / steps)
+    return float(np.log(z / (1 - z)))
+
+
+HALF_LIVES = (14.3, 100.0, 1.0, 1000.0)
+
+
+@self_check("with that bias the unit keeps half of what it stored for exactly that many steps.")
+def check_bias_for_half_life(fn):
+    """`fn(steps)` returns the update-gate bias b_z whose gate z = sigmoid(b_z) halves a stored
+    value in `steps` steps (with the candidate at 0)."""
+    for k in HALF_LIVES:
+        got = call(fn, k, name="your function")
+        value = expect_array(got, f"the bias for {k:g} steps")
+        if value.shape != ():
+            raise Mistake(f"return one number, got shape {value.shape} for {k:g} steps")
+        value, right = float(value), bias_for_half_life(k)
+        if np.isclose(value, right, rtol=1e-6, atol=1e-9):
+            continue
+        z = 0.5 ** (1 / k)
+        if np.isclose(value, z, rtol=1e-6):
+            raise Mistake(f"{value:.4g} is the gate value z for {k:g} steps; the bias is the "
+                          f"pre-activation that gives it: b_z = log(z / (1 - z))")
+        if np.isclose(value, -right, rtol=1e-6):
+            raise Mistake("the sign is flipped: the fraction kept each step is z itself, not 1 - z "
+                          "(h = (1 - z) * n + z * h_prev)")
+        lin = 1 - 0.5 / k
+        if k > 1 and np.isclose(value, np.log(lin / (1 - lin)), rtol=1e-6):
+            raise Mistake("the state decays geometrically, z ** k, not linearly: solve z ** k = 1/2")
+        if np.isclose(sigmoid(value) ** k, 0.5, rtol=1e-3):
+            continue
+        raise Mistake(f"for {k:g} steps: sigmoid({value:.4g}) ** {k:g} = {sigmoid(value) ** k:.3g}, "
+                      f"not 1/2")
