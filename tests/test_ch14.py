@@ -1,0 +1,258 @@
+"""Chapter 14: the study's tasks and training, the shipped results, the widget's functions,
+and the exercise checkers (each shown rejecting the typical wrong answers)."""
+import numpy as np
+import pytest
+
+from lstm_lib.activations import sigmoid
+from lstm_lib.course import variant_study as vs
+from lstm_lib.course.exercises import ch14
+
+# --- the reset task --------------------------------------------------------------------------
+
+
+def test_reset_stream_is_a_running_sum_that_restarts_at_markers():
+    x, y = vs.reset_sum_stream(50, 400, np.random.default_rng(0), p_reset=0.1)
+    assert x.shape == (50, 400, 2) and y.shape == (50, 400, 1) and x.dtype == np.float32
+    values, marks = x[..., 0].astype(np.float64), x[..., 1]
+    assert set(np.unique(marks)) == {0.0, 1.0} and abs(marks.mean() - 0.1) < 0.01
+    for n in range(3):
+        total = 0.0
+        for t in range(400):
+            total = values[n, t] if marks[n, t] else total + values[n, t]
+            assert abs(y[n, t, 0] - total) < 1e-4
+    assert np.allclose(y[marks == 1, 0], values[marks == 1], atol=1e-6)  # a marker starts anew
+
+
+def test_normalized_mse_of_constant_guess_is_one():
+    y = np.random.default_rng(1).standard_normal((10, 20, 1))
+    assert vs.normalized_mse(np.full_like(y, y.mean()), y) == pytest.approx(1.0)
+    assert vs.normalized_mse(y, y) == 0.0
+
+
+def test_stream_model_carries_its_state_between_calls():
+    model = vs.reset_model("vanilla", 4, rng=np.random.default_rng(2)).astype(np.float64)
+    x, _ = vs.reset_sum_stream(2, 30, np.random.default_rng(3))
+    x = x.astype(np.float64)
+    whole = model.forward(x)
+    model.reset_state()
+    parts = np.concatenate([model.forward(x[:, :10]), model.forward(x[:, 10:])], axis=1)
+    np.testing.assert_allclose(parts, whole, atol=1e-12)
+    model.carry = False
+    model.forward(x[:, :10])
+    assert not np.allclose(model.forward(x[:, 10:]), whole[:, 10:])
+
+
+def test_train_functions_record_curves_and_learn():
+    _, r = vs.train_adding("vanilla", length=8, steps=300, eval_every=100, n_test=100, lr=1e-2)
+    assert r["steps"] == [100, 200, 300] and len(r["metric"]) == 3 and r["final"] == r["metric"][-1]
+    assert r["final"] < 0.1 and r["task"] == "adding" and r["params"] == 4 * 16 * 19 + 17
+    _, r = vs.train_reset("CIFG", steps=200, eval_every=100, test_length=200)
+    assert r["metric"][-1] < r["metric"][0] < 1.5 and r["task"] == "reset"
+
+
+def test_train_lm_on_a_short_corpus():
+    corpus = vs.lm_data(max_chars=30_000)
+    _, r = vs.train_lm("NIG", hidden_size=16, steps=60, eval_every=30, corpus=corpus,
+                       val_chars=1000, batch_size=8)
+    assert r["steps"] == [30, 60] and r["final"] < np.log2(corpus.vocab_size)
+
+
+def test_divergence_is_recorded_not_hidden(monkeypatch):
+    """A run whose gradient becomes NaN stops, says where, and has no final value."""
+    calls = iter(range(10**6))
+    monkeypatch.setattr(vs, "clip_grad_norm", lambda model, clip: float("nan") if next(calls) >= 20 else 1.0)
+    _, r = vs.train_reset("vanilla", steps=50, eval_every=10, test_length=100)
+    assert r["diverged_at"] == 21 and r["final"] is None and len(r["metric"]) == 2
+
+
+# --- the shipped results ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def study():
+    from lstm_lib.course.results import load_result
+
+    return load_result("variants.json")
+
+
+def test_shipped_study_is_complete(study):
+    from lstm_lib.variants import VARIANTS
+
+    runs = {(r["task"], r["variant"], r["forget_bias"], r["seed"]) for r in study["runs"]}
+    for task in vs.TASKS:
+        for label, fb in study["configs"]:
+            for seed in study["seeds"][task]:
+                assert (task, label, fb, seed) in runs
+        assert len(study["seeds"][task]) >= 3
+    assert {label for label, _ in study["configs"]} == set(VARIANTS)
+    assert {fb for label, fb in study["configs"] if label == "vanilla"} == {0.0, 1.0, 2.0}
+
+
+def test_study_summary_and_clear_difference(study):
+    s = vs.summarize(study, "reset", "vanilla")
+    finals = [r["final"] for r in study["runs"] if r["task"] == "reset" and r["variant"] == "vanilla"
+              and r["forget_bias"] == 1.0]
+    assert s["n"] == len(finals) and s["min"] == min(finals) and s["max"] == max(finals)
+    assert s["mean"] == pytest.approx(np.mean(finals))
+    a = {"min": 0.1, "max": 0.2, "diverged": 0}
+    assert vs.clearly_lower(a, {"min": 0.3, "max": 0.5, "diverged": 0})
+    assert not vs.clearly_lower(a, {"min": 0.15, "max": 0.5, "diverged": 0})
+    assert not vs.clearly_lower(a, {"min": 0.15, "max": 0.5, "diverged": 1})
+    assert vs.clearly_lower(a, {"min": None, "max": None, "diverged": 3})  # every seed diverged
+    assert not vs.clearly_lower({"min": 0.1, "max": 0.2, "diverged": 1}, {"min": 0.3, "max": 0.5, "diverged": 0})
+
+
+def test_shipped_weights_are_small_and_load():
+    import pathlib
+
+    from lstm_lib.course import results
+    from lstm_lib.course.widgets import variants as w
+    from lstm_lib.variants import VARIANTS
+
+    path = pathlib.Path(results.__file__).parent / w.WEIGHTS
+    assert path.stat().st_size < 300_000
+    for task in w.TASK_LABELS:
+        assert w.stored_variants(task) == list(VARIANTS)
+    model = w.trained_model("reset", "NFG")
+    assert model.dtype == np.float64 and model.layers[0].spec.gates == "igo"
+    with pytest.raises(ValueError, match="stored"):
+        w.trained_model("reset", "GRU")
+
+
+def test_widget_trace_and_summary_follow_the_controls():
+    from lstm_lib.course.widgets import variants as w
+
+    tr = w.trace("reset", "vanilla", 0)
+    T = w.RESET_SHOWN
+    assert tr["x"].shape == (T, 2) and tr["y"].shape == (T,) and tr["pred"].shape == (T, 1)
+    assert tr["gates"]["c"].shape == (T, 16) and abs(tr["corr"]) > 0.5
+    assert (w.trace("reset", "NFG", 0)["gates"]["f"] == 1).all()
+    a = w.trace("adding", "vanilla", 3)
+    assert a["x"].shape == (50, 2) and a["y"].shape == (1,)
+    texts = {w.variant_summary(task, label, seq) for task in ("adding", "reset")
+             for label in ("vanilla", "NFG") for seq in (0, 1)}
+    assert len(texts) == 8
+
+
+def test_widget_wiring(monkeypatch, tiny_figure, readout_of, sliders_of):
+    pytest.importorskip("ipywidgets")
+    from lstm_lib.course.widgets import variants as w
+
+    monkeypatch.setattr(w, "plot_variant", tiny_figure)
+    box = w.variant_widget()
+    before = readout_of(box)
+    seq, task, label = sliders_of(box)
+    seq.value = 5
+    assert readout_of(box) != before and "sequence 5" in readout_of(box)
+    label.value = "NFG"
+    assert readout_of(box).startswith("NFG")
+    task.value = "adding"
+    assert "prediction" in readout_of(box)
+
+
+def test_reset_needs_the_forget_gate_in_the_shipped_weights():
+    """The mechanism the chapter shows: the trained vanilla cell's forget gate of its memory
+    unit closes at the markers; the no-forget-gate cell's state keeps drifting."""
+    from lstm_lib.course.widgets import variants as w
+
+    tr = w.trace("reset", "vanilla", 0)
+    marks = tr["x"][:, 1] == 1
+    f = tr["gates"]["f"][:, tr["unit"]]
+    assert f[marks].mean() < 0.5 < f[~marks].mean()
+
+
+# --- exercise 1: the CIFG cell ------------------------------------------------------------------
+
+def cifg_step(x, h_prev, c_prev, W_x, W_h, b, mistake=None):
+    H = h_prev.shape[1]
+    z = x @ W_x + h_prev @ W_h + b
+    f, g, o = sigmoid(z[:, :H]), np.tanh(z[:, H:2 * H]), sigmoid(z[:, 2 * H:])
+    i = f if mistake == "i=f" else 1 - f
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    h = o * (c if mistake == "no_tanh" else tc)
+    return h, c, (x, h_prev, c_prev, f, g, o, tc, W_x, W_h)
+
+
+def cifg_step_backward(dh, dc, cache, mistake=None):
+    x, h_prev, c_prev, f, g, o, tc, W_x, W_h = cache
+    do = dh * tc
+    dc = dc + dh * o * (1 if mistake == "no_tanh_grad" else 1 - tc ** 2)
+    di = dc * g
+    df = dc * c_prev + {"uncoupled": 0, "plus": di}.get(mistake, -di)
+    dz = np.concatenate([df * f * (1 - f), dc * (1 - f) * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    dc_prev = dc if mistake == "no_f_on_highway" else dc * f
+    return dz @ W_x.T, dz @ W_h.T, dc_prev, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def test_check_cifg_accepts_a_right_answer():
+    ok, msg = ch14.check_cifg.verdict(cifg_step, cifg_step_backward)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("mistake, words", [
+    ("uncoupled", "path through i = 1 - f"),
+    ("plus", "sign of the coupling term"),
+    ("no_tanh_grad", "derivative of tanh(c)"),
+    ("no_f_on_highway", "dc_prev"),
+])
+def test_check_cifg_names_backward_mistakes(mistake, words):
+    ok, msg = ch14.check_cifg.verdict(cifg_step, lambda dh, dc, cache: cifg_step_backward(dh, dc, cache, mistake))
+    assert not ok and words in msg, msg
+
+
+@pytest.mark.parametrize("mistake, words", [("i=f", "i = f"), ("no_tanh", "tanh(c) is missing")])
+def test_check_cifg_names_forward_mistakes(mistake, words):
+    ok, msg = ch14.check_cifg.verdict(lambda *a: cifg_step(*a, mistake=mistake), cifg_step_backward)
+    assert not ok and words in msg, msg
+
+
+def test_check_cifg_other_failures():
+    assert not ch14.check_cifg.verdict(None)[0]
+    ok, msg = ch14.check_cifg.verdict(cifg_step, None)
+    assert not ok and "both functions" in msg
+    ok, msg = ch14.check_cifg.verdict(lambda *a: cifg_step(*a)[:2], cifg_step_backward)
+    assert not ok and "three things" in msg
+
+    def crashes(*args):
+        raise IndexError("index 12 is out of bounds")
+
+    ok, msg = ch14.check_cifg.verdict(crashes, cifg_step_backward)
+    assert not ok and "IndexError" in msg
+
+
+# --- exercise 2: the running sum ------------------------------------------------------------------
+
+def running_sum(x):
+    y = np.zeros(x.shape[:2])
+    total = np.zeros(len(x))
+    for t in range(x.shape[1]):
+        total = np.where(x[:, t, 1] == 1, x[:, t, 0], total + x[:, t, 0])
+        y[:, t] = total
+    return y[..., None]
+
+
+def test_check_running_sum():
+    assert ch14.check_running_sum.verdict(running_sum)[0]
+    ok, msg = ch14.check_running_sum.verdict(lambda x: np.cumsum(x[..., :1], axis=1))
+    assert not ok and "never resets" in msg
+    ok, msg = ch14.check_running_sum.verdict(lambda x: running_sum(x)[..., 0])
+    assert not ok and "(n, T, 1)" in msg
+
+    ok, msg = ch14.check_running_sum.verdict(lambda x: ch14._running_sum(x, include_marked=False))
+    assert not ok and "its own value" in msg
+    ok, msg = ch14.check_running_sum.verdict(lambda x: ch14._running_sum(x, after=True))
+    assert not ok and "one step late" in msg
+
+
+# --- exercise 3: PyTorch's two biases -------------------------------------------------------------
+
+def test_check_double_bias():
+    s = lambda z: float(sigmoid(np.float64(z)))
+    assert ch14.check_double_bias.verdict(s(2.0) ** 20)[0]
+    for answer, words in ((s(2.0), "one step"), (s(1.5) ** 20, "bias_ih is added"),
+                          (s(0.5) ** 20, "bias_hh is added"), ((s(0.5) * s(1.5)) ** 20, "one sigmoid"),
+                          (s(1.0) ** 20, "not averaged"), (2.0 ** 20, "not the bias itself"),
+                          (0.3, "is not it")):
+        ok, msg = ch14.check_double_bias.verdict(answer)
+        assert not ok and words in msg, (answer, msg)
+    assert not ch14.check_double_bias.verdict(None)[0]
