@@ -1,0 +1,215 @@
+"""Chapter 15: exercise checkers (each shown rejecting typical wrong answers), widgets, the
+state-tracking and speed studies' code and stored results."""
+import numpy as np
+import pytest
+
+from lstm_lib import scan as S
+from lstm_lib.course import CHAPTERS
+from lstm_lib.course.exercises import ch15
+
+# --- exercise 1: the combine in log space --------------------------------------------------------
+
+def log_combine(left, right):
+    (la1, lb1), (la2, lb2) = left, right
+    return la1 + la2, np.logaddexp(la2 + lb1, lb2)
+
+
+def test_log_combine_accepts_the_right_answer():
+    ok, msg = ch15.check_log_combine.verdict(log_combine)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda l, r: (l[0] * r[0], np.logaddexp(r[0] + l[1], r[1])), "products become sums"),
+    (lambda l, r: (l[0] + r[0], np.logaddexp(l[0] + r[1], l[1])), "step 2 first"),
+    (lambda l, r: (l[0] + r[0], r[0] + l[1] + r[1]), "np.logaddexp"),
+    (lambda l, r: (l[0] + r[0], l[1] + r[1]), "np.logaddexp"),
+    (lambda l, r: (l[0] + r[0], np.logaddexp(l[0] + l[1], r[1])), "not by a1"),
+    (lambda l, r: (l[0] + r[0], np.log(np.exp(r[0] + l[1]) + np.exp(r[1]))), "left log space"),
+    (lambda l, r: (np.log(np.exp(l[0]) * np.exp(r[0])), np.logaddexp(r[0] + l[1], r[1])), "underflows"),
+    (lambda l, r: (l[0] + r[0],), "pair"),
+    (lambda l, r: (l[0] + r[0], np.logaddexp(r[0] + l[1], r[1])[:2]), "shapes"),
+])
+def test_log_combine_names_the_mistake(wrong, words):
+    ok, msg = ch15.check_log_combine.verdict(wrong)
+    assert not ok and words in msg, msg
+
+
+def test_log_combine_rejects_a_combine_that_changes_its_input():
+    def in_place(left, right):
+        (la1, lb1), (la2, lb2) = left, right
+        la2 += la1  # overwrites the right pair's array, which the scan still needs
+        return la2, np.logaddexp(la2 - la1 + lb1, lb2)
+
+    ok, msg = ch15.check_log_combine.verdict(in_place)
+    assert not ok and "in place" in msg
+
+
+def test_log_combine_unanswered():
+    def todo(left, right):
+        raise NotImplementedError
+
+    assert not ch15.check_log_combine.verdict(todo)[0]
+    assert "no answer yet" in ch15.check_log_combine.verdict(None)[1]
+
+
+# --- exercise 2: the reverse scan ----------------------------------------------------------------
+
+def backward_recurrence(a, dh):
+    a_next = np.ones_like(a)
+    a_next[:-1] = a[1:]
+    g, _ = S.scan_hillis_steele(a_next[::-1], dh[::-1])
+    return g[::-1]
+
+
+def test_reverse_scan_accepts_the_right_answers():
+    assert ch15.check_reverse_scan.verdict(backward_recurrence)[0]
+
+    def with_a_loop(a, dh):
+        g, acc = np.zeros_like(dh), np.zeros(dh.shape[1:])
+        for t in reversed(range(len(dh))):
+            acc = dh[t] + (a[t + 1] * acc if t + 1 < len(dh) else 0)
+            g[t] = acc
+        return g
+
+    assert ch15.check_reverse_scan.verdict(with_a_loop)[0]
+
+
+def test_reverse_scan_names_the_mistake():
+    def unshifted(a, dh):
+        g, _ = S.scan_hillis_steele(a[::-1], dh[::-1])
+        return g[::-1]
+
+    def forward_in_time(a, dh):
+        return S.scan_hillis_steele(a, dh)[0]
+
+    def only_last_direct(a, dh):
+        d = np.zeros_like(dh)
+        d[-1] = dh[-1]
+        return backward_recurrence(a, d)
+
+    def in_place(a, dh):
+        dh[:] = backward_recurrence(a, dh)
+        return dh
+
+    cases = [(lambda a, dh: dh.copy(), "just dh"), (unshifted, "off by one"),
+             (forward_in_time, "forward in time"), (only_last_direct, "its own direct gradient"),
+             (lambda a, dh: backward_recurrence(a, dh)[:-1], "shape"), (in_place, "in place")]
+    for wrong, words in cases:
+        ok, msg = ch15.check_reverse_scan.verdict(wrong)
+        assert not ok and words in msg, (words, msg)
+
+
+# --- exercise 3: parity with a linear recurrence -----------------------------------------------
+
+def test_parity_coefficients():
+    right = lambda bits: (1.0 - 2.0 * bits, np.zeros(len(bits)), 1.0)
+    assert ch15.check_parity_coefficients.verdict(right)[0]
+    cases = [
+        (lambda bits: (0.5 + 0.5 * (1 - bits), np.zeros(len(bits)), 1.0), "[0, 1]"),
+        (lambda bits: (1.0 - 2.0 * bits, np.zeros(len(bits)), -1.0), "wrong way round"),
+        (lambda bits: (1.0 - 2.0 * bits, np.zeros(len(bits)), 0.0), "h0 = 0"),
+        (lambda bits: (1.0 - 2.0 * bits, 0.1 * bits, 1.0), "drift"),
+        (lambda bits: (np.where(np.cumsum(bits) % 2 == 0, 1.0, -1.0), np.zeros(len(bits)), 1.0),
+         "only on x_t"),
+        (lambda bits: (1.0 - 2.0 * bits, np.zeros(len(bits))), "three things"),
+        (lambda bits: (1.0 - 2.0 * bits[:-1], np.zeros(len(bits) - 1), 1.0), "shape of bits"),
+    ]
+    for wrong, words in cases:
+        ok, msg = ch15.check_parity_coefficients.verdict(wrong)
+        assert not ok and words in msg, (words, msg)
+
+
+# --- the widgets ------------------------------------------------------------------------------
+
+def test_speed_widget_functions():
+    from lstm_lib.course.widgets import scan as W
+
+    study = W.load_speed()
+    table = W.speed_table(study, 1, 16)
+    assert set(table) == {"loop", "hillis_steele", "blelloch", "log", "LSTM"}
+    Ts, times, steps = table["loop"]
+    np.testing.assert_array_equal(Ts, steps)  # the loop makes one step per time step
+    assert (times > 0).all()
+    text = W.speed_summary(12, 0, study)
+    assert "T = 4096" in text and "24 steps" in text and "12 steps" in text
+    assert W.speed_summary(6, 1, study) != W.speed_summary(12, 1, study)
+    with pytest.raises(ValueError, match="stored"):
+        W.speed_table(study, 3, 3)
+
+
+def test_gate_widget_functions():
+    from lstm_lib.course.widgets import scan as W
+
+    r = W.closed_forms(0.5, 2000)
+    assert r["breaks_at"] is not None and 900 < r["breaks_at"] < 1100
+    assert np.max(np.abs(r["log"] - r["loop"])) < 1e-12
+    assert np.all(np.isfinite(r["linear"][:r["breaks_at"] - 1]))
+    assert W.closed_forms(0.99, 1000)["breaks_at"] is None
+    assert "breaks at step" in W.gate_summary(0.5) and "stays finite" in W.gate_summary(0.99, 1000)
+
+
+@pytest.mark.parametrize("make", ["speed_widget", "gate_widget"])
+def test_widgets_react(make, monkeypatch, tiny_figure, readout_of, sliders_of):
+    pytest.importorskip("ipywidgets")
+    from lstm_lib.course.widgets import scan as W
+
+    monkeypatch.setattr(W, "plot_speed", tiny_figure)
+    monkeypatch.setattr(W, "plot_gate", tiny_figure)
+    box = getattr(W, make)()
+    first = sliders_of(box)[0]
+    before = readout_of(box)
+    first.value = first.max
+    assert readout_of(box) != before
+
+
+# --- the studies --------------------------------------------------------------------------------
+
+def test_parity_batch_and_models():
+    from lstm_lib.course import state_tracking as st
+
+    x, y = st.parity_batch(5, 12, np.random.default_rng(0))
+    assert x.shape == (5, 12, 1) and y.shape == (5, 12)
+    np.testing.assert_array_equal(y, np.cumsum(x[..., 0], axis=1) % 2)
+    rng = np.random.default_rng(0)
+    assert len(st.parity_model("minGRU x3", 4, rng).layers) == 4
+    assert st.parity_model("LSTM", 4, rng).forward(x).shape == (5, 12, 2)
+    assert st.adding_model_of("minLSTM", 4, rng).forward(np.zeros((3, 7, 2), np.float32)).shape == (3, 1)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        st.parity_model("GRU", 4, rng)
+
+
+def test_train_parity_short_run_learns_something():
+    from lstm_lib.course.state_tracking import train_parity
+
+    _, r = train_parity("LSTM", 8, 4, 200, lr=1e-2, log_every=50, test_length=8, n_test=200)
+    assert len(r["train_loss"]) == 4 and len(r["accuracy"]) == 8
+    assert r["train_loss"][-1] < r["train_loss"][0]
+    assert r["accuracy"][0] == 1.0  # position 1: the parity is the bit itself
+
+
+def test_stored_state_tracking_results():
+    from lstm_lib.course.results import load_result
+
+    study = load_result("state_tracking.json")
+    seeds = study["settings"]["parity"]["seeds"]
+    assert len(seeds) >= 3 and len(study["settings"]["adding"]["seeds"]) >= 3
+    kinds = {r["kind"] for r in study["parity"]}
+    assert {"LSTM", "minGRU", "minLSTM"} <= kinds
+    for r in study["parity"]:
+        assert len(r["accuracy"]) == study["settings"]["parity"]["test_length"]
+
+
+def test_scan_speed_worker_reports_steps():
+    from lstm_lib.course.scan_speed import time_variant
+
+    r = time_variant("hillis_steele", [64, 100], 1, 4, min_time=0.001)
+    assert [row["steps"]["forward"] for row in r["rows"]] == [6, 7]
+    r = time_variant("LSTM", [10], 1, 4, min_time=0.001)
+    assert r["rows"][0]["steps"] == {"forward": 10, "backward": 10}
+    with pytest.raises(ValueError, match="variant must be one of"):
+        time_variant("gpu", [10], 1, 4)
+
+
+def test_chapter_is_listed():
+    assert ("15_after_the_lstm", "After the LSTM: gated linear recurrences") in CHAPTERS
