@@ -5,8 +5,8 @@ import copy
 
 import numpy as np
 
-from ...losses import SoftmaxCrossEntropy
 from ...char_lm import CharLM
+from ...losses import SoftmaxCrossEntropy
 from ...text import sample, temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
 
@@ -52,7 +52,7 @@ def check_bpc_perplexity(answer, probs=TRUE_NEXT_PROBS):
 
 @self_check("your temperature softmax matches, including the limit at temperature 0.")
 def check_temperature(apply_temperature):
-    """Exercise 2: apply_temperature(logits (V,), temperature) -> probabilities (V,);
+    """Exercise 3: apply_temperature(logits (V,), temperature) -> probabilities (V,);
     temperature 0 must give the one-hot of the argmax."""
     if not callable(apply_temperature):
         raise Mistake("pass the function itself, e.g. check_temperature(apply_temperature)")
@@ -84,7 +84,7 @@ def check_temperature(apply_temperature):
         raise Mistake("at temperature 0 all probability must go to the largest logit")
 
 
-# --- Exercise 3: wire Embedding -> LSTM -> Linear with the loss ----------------------------------
+# --- Exercise 2: wire Embedding -> LSTM -> Linear with the loss ----------------------------------
 
 def _reference_for(mine):
     """A one-layer float64 CharLM holding a copy of the learner's weights."""
@@ -107,7 +107,7 @@ def _run(what, fn, *args):
 
 @self_check("your model computes CharLM's loss and gradients, to rounding.")
 def check_char_lm(model_class):
-    """Exercise 3: model_class(vocab_size, embed_dim, hidden_size, rng) with layers `embed`,
+    """Exercise 2: model_class(vocab_size, embed_dim, hidden_size, rng) with layers `embed`,
     `lstm`, `out`, a `loss(ids, targets)` returning the mean cross-entropy and a `backward()`
     filling the layers' grads; compared with a CharLM holding the same weights (float64)."""
     if not isinstance(model_class, type):
