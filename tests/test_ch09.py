@@ -105,6 +105,8 @@ def test_check_bias_for_half_life():
     assert check(ch09.bias_for_half_life)[0]
     assert ch09.bias_for_half_life(1) == pytest.approx(0.0)
     assert gru_widget.half_life(ch09.bias_for_half_life(14.3)) == pytest.approx(14.3)
+    # the numbers the folded solution quotes
+    assert round(ch09.bias_for_half_life(100), 2) == 4.97 and round(ch09.bias_for_half_life(1000), 2) == 7.27
     ok, msg = check(lambda k: 0.5 ** (1 / k))
     assert not ok and "gate value z" in msg
     ok, msg = check(lambda k: -ch09.bias_for_half_life(k))
