@@ -28,6 +28,7 @@ CHAPTERS = [
     ("11_char_language_model", "A character language model"),
     ("12_against_pytorch", "Against PyTorch"),
     ("13_making_it_fast", "Making it fast"),
+    ("14_which_parts_matter", "Which parts matter: LSTM variants"),
     ("15_after_the_lstm", "After the LSTM: gated linear recurrences"),
 ]
 
