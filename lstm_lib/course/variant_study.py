@@ -114,7 +114,20 @@ def _record(result, step, metric, recent, digits=6):
     result["train_loss"].append(round(float(np.mean(recent)), digits) if recent else None)
 
 
-def _finish(result, start):
+def _train(model, loss_fn, opt, clip, batch, evaluate, result, steps, eval_every, digits=6):
+    """The loop every task shares: `batch(step)` gives (x, y) for one Adam update, and every
+    `eval_every` steps `evaluate()` gives the metric. Stops (and says where) if the loss or the
+    gradient stops being finite. Fills `result`; returns it."""
+    start, recent = time.perf_counter(), []
+    for step in range(1, steps + 1):
+        loss = _adam_step(model, loss_fn, opt, clip, *batch(step))
+        if loss is None:
+            result["diverged_at"] = step
+            break
+        recent.append(loss)
+        if step % eval_every == 0:
+            _record(result, step, evaluate(), recent, digits)
+            recent = []
     result["seconds"] = round(time.perf_counter() - start, 2)
     diverged = "diverged_at" in result or not result["metric"]
     result["final"] = None if diverged else result["metric"][-1]
@@ -124,29 +137,25 @@ def _finish(result, start):
 def train_adding(label, length=50, hidden_size=16, steps=2000, *, forget_bias=1.0, seed=0,
                  batch_size=64, lr=3e-3, clip=1.0, eval_every=100, n_test=500):
     """The adding problem with fresh batches (as chapter 10). Metric: test MSE on `n_test`
-    fixed sequences (the constant guess 1 scores 1/6). Runs all `steps` (no early stop)."""
+    fixed sequences (the constant guess 1 scores 1/6). Runs all `steps` (no early stop);
+    `solved_step` is the first evaluation below SOLVED_MSE."""
     rng = np.random.default_rng(seed)
     data_rng = np.random.default_rng(10_000 + seed)
     x_test, y_test = adding_problem(n_test, length, rng=np.random.default_rng(999))
     model = adding_model(label, hidden_size, forget_bias, rng)
     loss_fn, opt = MSELoss(), Adam(model, lr=lr)
     result = _new_result("adding", label, hidden_size, forget_bias, seed, model, length=length,
-                         lr=lr, batch_size=batch_size, metric_name="test MSE", solved_step=None)
-    start, recent = time.perf_counter(), []
-    for step in range(1, steps + 1):
-        loss = _adam_step(model, loss_fn, opt, clip, *adding_problem(batch_size, length, rng=data_rng))
-        if loss is None:
-            result["diverged_at"] = step
-            break
-        recent.append(loss)
-        if step % eval_every == 0:
-            with np.errstate(over="ignore", invalid="ignore"):
-                mse = loss_fn.forward(model.forward(x_test), y_test)
-            _record(result, step, mse, recent)
-            recent = []
-            if result["solved_step"] is None and mse < SOLVED_MSE:
-                result["solved_step"] = step
-    return model, _finish(result, start)
+                         lr=lr, batch_size=batch_size, metric_name="test MSE")
+
+    def test_mse():
+        with np.errstate(over="ignore", invalid="ignore"):
+            return loss_fn.forward(model.forward(x_test), y_test)
+
+    _train(model, loss_fn, opt, clip, lambda step: adding_problem(batch_size, length, rng=data_rng),
+           test_mse, result, steps, eval_every)
+    result["solved_step"] = next((s for s, m in zip(result["steps"], result["metric"])
+                                  if m is not None and m < SOLVED_MSE), None)
+    return model, result
 
 
 def train_reset(label, hidden_size=16, steps=1500, *, forget_bias=1.0, seed=0, batch_size=32,
@@ -162,18 +171,14 @@ def train_reset(label, hidden_size=16, steps=1500, *, forget_bias=1.0, seed=0, b
     result = _new_result("reset", label, hidden_size, forget_bias, seed, model, window=window,
                          lr=lr, batch_size=batch_size, metric_name="test MSE / Var(y)")
     X, Y = reset_sum_stream(batch_size, steps * window, data_rng, p_reset)  # one long stream each
-    start, recent = time.perf_counter(), []
-    for step in range(1, steps + 1):
+
+    def window_of(step):
         cut = slice((step - 1) * window, step * window)
-        loss = _adam_step(model, loss_fn, opt, clip, X[:, cut], Y[:, cut])
-        if loss is None:
-            result["diverged_at"] = step
-            break
-        recent.append(loss)
-        if step % eval_every == 0:
-            _record(result, step, evaluate_stream(model, x_test, y_test), recent)
-            recent = []
-    return model, _finish(result, start)
+        return X[:, cut], Y[:, cut]
+
+    _train(model, loss_fn, opt, clip, window_of, lambda: evaluate_stream(model, x_test, y_test),
+           result, steps, eval_every)
+    return model, result
 
 
 def evaluate_stream(model, x, y):
@@ -209,22 +214,17 @@ def train_lm(label, hidden_size=64, steps=1000, *, forget_bias=1.0, seed=0, corp
                          metric_name="validation bits per character")
     X, Y = tx.batchify(corpus.train_ids, batch_size)
     Xv, Yv = tx.batchify(corpus.val_ids[:val_chars + 1], 8)
-    start, recent = time.perf_counter(), []
     n_windows = X.shape[1] // window
-    for step in range(1, steps + 1):
+
+    def window_of(step):
         k = (step - 1) % n_windows
         if k == 0:
             model.reset_state()  # a new pass over the text starts from zeros
-        cut = slice(k * window, (k + 1) * window)
-        loss = _adam_step(model, loss_fn, opt, clip, X[:, cut], Y[:, cut])
-        if loss is None:
-            result["diverged_at"] = step
-            break
-        recent.append(loss)
-        if step % eval_every == 0:
-            _record(result, step, lm_bits_per_char(model, loss_fn, Xv, Yv), recent, digits=4)
-            recent = []
-    return model, _finish(result, start)
+        return X[:, k * window:(k + 1) * window], Y[:, k * window:(k + 1) * window]
+
+    _train(model, loss_fn, opt, clip, window_of, lambda: lm_bits_per_char(model, loss_fn, Xv, Yv),
+           result, steps, eval_every, digits=4)
+    return model, result
 
 
 def lm_bits_per_char(model, loss_fn, Xv, Yv):
