@@ -8,11 +8,13 @@ import time
 DESCRIPTION = """\
 The chapter-12 training race, headless. One-step-ahead forecasting on a real series: a naive
 last-value baseline, a linear autoregressive baseline (least squares), the lstm_lib LSTM (with
-its own initialisation and with PyTorch's), and PyTorch's LSTM, GRU, RNN and a 1-D CNN, all
-neural models trained with the same recipe (Adam, mean squared error, the same minibatches).
-Prints a Markdown table of the test MSE on the held-out final stretch (scaled, and in the
-series' units), mean ± std over seeds, with training times; writes predictions.png
-(matplotlib), predictions.html (plotly) and results.json into --out."""
+its own initialisation and with PyTorch's), PyTorch's LSTM (with one bias per gate, as
+lstm_lib, and with its default two), GRU, RNN and a 1-D CNN, all neural models trained with
+the same recipe (Adam, mean squared error, the same minibatches), each run keeping the weights
+of its epoch with the lowest MSE on a validation stretch before the test stretch. Prints a
+Markdown table of the test MSE on the held-out final stretch (scaled, and in the series'
+units), mean ± std over seeds; writes predictions.png (matplotlib), predictions.html (plotly)
+and results.json into --out."""
 
 EPILOG = """\
 examples:
@@ -71,6 +73,10 @@ def build_parser():
                       help="past values the models see to predict the next one (default: 24)")
     prep.add_argument("--test-fraction", type=positive_float, default=0.2, metavar="F",
                       help="the final fraction of the series held out as the test stretch (default: 0.2)")
+    prep.add_argument("--val-fraction", type=float, default=0.15, metavar="F",
+                      help="the fraction of the series before the test stretch used as the "
+                           "validation stretch, on which each run's epoch is chosen; 0: none, "
+                           "every run trains all --epochs (default: 0.15)")
     prep.add_argument("--no-difference", dest="difference", action="store_false",
                       help="model the values themselves instead of the changes v[t] - v[t-1] "
                            "(the default models changes, so a trend cannot carry the test stretch "
@@ -82,7 +88,8 @@ def build_parser():
     train.add_argument("--seeds", type=positive_int, default=3,
                        help="number of seeds (0, 1, ...) per neural model; the table shows mean ± std (default: 3)")
     train.add_argument("--epochs", type=positive_int, default=r.epochs,
-                       help=f"training epochs of each neural model (default: {r.epochs})")
+                       help=f"most training epochs of each neural model; the epoch with the "
+                            f"lowest validation MSE is kept (default: {r.epochs})")
     train.add_argument("--hidden", type=positive_int, default=r.hidden,
                        help=f"hidden size of the recurrent models; the CNN has hidden/2 channels "
                             f"(default: {r.hidden})")
@@ -150,7 +157,7 @@ def compare_command(args):
     recipe = Recipe(hidden=args.hidden, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs)
     race = run_race(series, window=args.window, test_fraction=args.test_fraction,
                     difference=args.difference, models=models, seeds=list(range(args.seeds)),
-                    recipe=recipe, log=log)
+                    recipe=recipe, val_fraction=args.val_fraction, log=log)
     print(race.summary() + "\n")
     print(results_table(race))
     if not args.no_plots:

@@ -1,17 +1,19 @@
 """The forecasters of chapter 12's race, each trained and run by one function.
 
 Baselines: the naive last value and a linear autoregression (least squares). Neural models:
-lstm_lib's LSTM (with its own initialisation or PyTorch's) and PyTorch's LSTM, GRU, RNN and a
-small 1-D CNN, all trained with the same recipe (Adam, mean squared error, the same minibatches
-in the same order for a given seed). Every `run_*` function has the signature
+lstm_lib's LSTM (with its own initialisation or PyTorch's), PyTorch's LSTM (with its two bias
+vectors per gate, or with one, as lstm_lib has), GRU, RNN and a small 1-D CNN, all trained
+with the same recipe (Adam, mean squared error, the same minibatches in the same order for a
+given seed, at most `recipe.epochs` epochs, the weights of the epoch with the lowest
+validation MSE kept). Every `run_*` function has the signature
 
-    run(data, seed, recipe) -> (test predictions (n_test, 1), scaled; training seconds; parameters)
+    run(data, seed, recipe) -> Fitted
 
 with `data` a forecasting.ForecastData and `recipe` anything with hidden, lr, batch_size and
 epochs (race.Recipe). torch is imported only by the torch forecasters, through
 interop.require_torch.
 """
-import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +25,36 @@ from .lstm import LSTM
 from .optim import Adam
 from .seeding import seed as seed_everything
 from .training import fit
+
+
+class Fitted(NamedTuple):
+    """What a forecaster's run gives: test predictions (n_test, 1), scaled; the number of
+    trained parameters; the epoch whose weights were kept and the validation MSE after each
+    epoch (both None for the baselines, which are not trained by epochs)."""
+
+    pred: np.ndarray
+    params: int
+    epoch: int = None
+    val_curve: list = None
+
+
+def keep_best_epoch(train_epoch, val_mse, get_state, set_state, epochs):
+    """Early stopping on the validation stretch: train_epoch() `epochs` times, val_mse() after
+    each; at the end set_state() back to the get_state() of the epoch with the lowest
+    validation MSE (the last epoch if val_mse returns None: no validation stretch).
+    Returns (that epoch, the validation MSEs)."""
+    best, best_epoch, best_state, curve = np.inf, epochs, None, []
+    for epoch in range(1, epochs + 1):
+        train_epoch()
+        v = val_mse()
+        if v is None:
+            continue
+        curve.append(v)
+        if v < best:
+            best, best_epoch, best_state = v, epoch, get_state()
+    if best_state is not None:
+        set_state(best_state)
+    return best_epoch, (curve or None)
 
 
 def predict_naive(data):
@@ -44,17 +76,32 @@ def lstm_lib_model(hidden, dtype=np.float32):
     return Sequential(LSTM(1, hidden, dtype=dtype), LastStep(), Linear(hidden, 1, dtype=dtype))
 
 
+def fold_biases(lstm):
+    """Give a torch.nn.LSTM lstm_lib's parametrisation: bias_hh added into bias_ih and frozen
+    at zero, so one bias per gate is trained. (The two only ever appear as their sum, so the
+    function is the same; trained both, the sum moves twice per step.)"""
+    torch = require_torch()
+    with torch.no_grad():
+        lstm.bias_ih_l0 += lstm.bias_hh_l0
+        lstm.bias_hh_l0.zero_()
+    lstm.bias_hh_l0.requires_grad_(False)
+    return lstm
+
+
 def torch_model(kind, hidden, window):
-    """'lstm', 'gru', 'rnn': that recurrent layer -> last step -> Linear; 'cnn': two Conv1d
-    (kernel 3, `hidden // 2` channels, ReLU) -> flatten -> Linear over the `window` steps."""
+    """'lstm', 'gru', 'rnn': that recurrent layer -> last step -> Linear; 'lstm_one_bias': the
+    LSTM with fold_biases; 'cnn': two Conv1d (kernel 3, `hidden // 2` channels, ReLU) ->
+    flatten -> Linear over the `window` steps."""
     nn = require_torch().nn
 
     class Recurrent(nn.Module):
         def __init__(self):
             super().__init__()
-            cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+            cls = {"lstm": nn.LSTM, "lstm_one_bias": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
             self.rnn = cls(1, hidden, batch_first=True)
             self.head = nn.Linear(hidden, 1)
+            if kind == "lstm_one_bias":
+                fold_biases(self.rnn)
 
         def forward(self, x):
             return self.head(self.rnn(x)[0][:, -1])
@@ -82,28 +129,39 @@ def lstm_lib_twin(torch_lstm_model, dtype=np.float32):
     return Sequential(from_torch(torch_lstm_model.rnn), LastStep(), head)
 
 
-def _timed(fn, *args):
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - start
-
-
 def run_naive(data, seed, recipe):
-    pred, secs = _timed(predict_naive, data)
-    return pred, secs, 0
+    return Fitted(predict_naive(data), 0)
 
 
 def run_linear(data, seed, recipe):
-    (w, b), secs = _timed(fit_linear, data)
-    return (data.X_test[:, :, 0].astype(np.float64) @ w + b)[:, None], secs, data.window + 1
+    w, b = fit_linear(data)
+    return Fitted((data.X_test[:, :, 0].astype(np.float64) @ w + b)[:, None], data.window + 1)
+
+
+def _mse(pred, y):
+    return float(np.mean((np.asarray(pred, np.float64) - y) ** 2))
 
 
 def _train_lstm_lib(model, data, seed, recipe):
-    _, secs = _timed(lambda: fit(model, MSELoss(), Adam(model, recipe.lr), data.X_train, data.y_train,
-                                 epochs=recipe.epochs, batch_size=recipe.batch_size, progress=False,
-                                 rng=np.random.default_rng(seed)))
+    """fit() one epoch at a time (the same batches as one fit() of all epochs: one generator),
+    the best epoch on the validation stretch kept."""
+    opt, loss, rng = Adam(model, recipe.lr), MSELoss(), np.random.default_rng(seed)
+
+    def val_mse():
+        if not len(data.X_val):
+            return None
+        model.eval()
+        v = _mse(model.forward(data.X_val), data.y_val)
+        model.train()
+        return v
+
+    epoch, curve = keep_best_epoch(
+        lambda: fit(model, loss, opt, data.X_train, data.y_train, epochs=1,
+                    batch_size=recipe.batch_size, progress=False, rng=rng),
+        val_mse, lambda: {k: p.copy() for k, p in model.params.items()},
+        lambda state: [np.copyto(model.params[k], v) for k, v in state.items()], recipe.epochs)
     model.eval()
-    return model.forward(data.X_test).astype(np.float64), secs, int(model.num_params())
+    return Fitted(model.forward(data.X_test).astype(np.float64), int(model.num_params()), epoch, curve)
 
 
 def run_lstm_lib(data, seed, recipe):
@@ -124,20 +182,27 @@ def run_torch(kind, data, seed, recipe):
     torch = require_torch()
     seed_everything(seed)
     model = torch_model(kind, recipe.hidden, data.window)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trained, lr=recipe.lr)
     X, Y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
     rng = np.random.default_rng(seed)
 
-    def train():
-        for _ in range(recipe.epochs):
-            order = torch.from_numpy(rng.permutation(len(X)))
-            for s in range(0, len(X), recipe.batch_size):
-                idx = order[s:s + recipe.batch_size]
-                opt.zero_grad()
-                torch.nn.functional.mse_loss(model(X[idx]), Y[idx]).backward()
-                opt.step()
+    def train_epoch():
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(X)))
+        for s in range(0, len(X), recipe.batch_size):
+            idx = order[s:s + recipe.batch_size]
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(X[idx]), Y[idx]).backward()
+            opt.step()
 
-    _, secs = _timed(train)
-    with torch.no_grad():
-        pred = model(torch.from_numpy(data.X_test)).numpy().astype(np.float64)
-    return pred, secs, int(sum(p.numel() for p in model.parameters()))
+    def predict(x):
+        model.eval()
+        with torch.no_grad():
+            return model(torch.from_numpy(x)).numpy().astype(np.float64)
+
+    epoch, curve = keep_best_epoch(
+        train_epoch, lambda: _mse(predict(data.X_val), data.y_val) if len(data.X_val) else None,
+        lambda: {k: v.clone() for k, v in model.state_dict().items()}, model.load_state_dict,
+        recipe.epochs)
+    return Fitted(predict(data.X_test), int(sum(p.numel() for p in trained)), epoch, curve)

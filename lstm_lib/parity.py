@@ -2,7 +2,7 @@
 
 `parity_forward_backward` compares outputs, final state and every gradient of lstm_lib's LSTM
 and a torch.nn.LSTM with the same weights (copied by interop.from_torch). `parity_training`
-trains twin models (forecasters.torch_model('lstm') and its lstm_lib twin) with the same
+trains twin models (forecasters.torch_model('lstm_one_bias') and its lstm_lib twin) with the same
 optimiser on the same minibatches and returns both loss curves. torch is needed throughout
 (interop.require_torch).
 """
@@ -53,24 +53,20 @@ def parity_forward_backward(batch=4, time_steps=7, input_size=3, hidden=5, seed=
     }
 
 
-def twin_models(hidden, seed=0):
-    """A float64 torch model (LSTM(1, hidden) -> last step -> Linear) and its lstm_lib twin
-    with the same weights: (torch_model, lstm_lib_model). The torch model's bias_hh is folded
-    into bias_ih and frozen at zero, so both have one trainable bias per gate."""
-    torch = require_torch()
+def twin_models(hidden, seed=0, dtype=np.float64):
+    """A torch model (LSTM(1, hidden) -> last step -> Linear) with one bias per gate
+    (forecasters.torch_model('lstm_one_bias'): bias_hh folded into bias_ih and frozen) and its
+    lstm_lib twin with the same weights, both in `dtype`: (torch_model, lstm_lib_model)."""
+    require_torch()
     seed_everything(seed)
-    tm = torch_model("lstm", hidden, window=None).double()
-    # torch.nn.LSTM has two bias vectors that only ever appear as their sum; trained both, the
-    # sum moves twice per step. lstm_lib has one: fold bias_hh into bias_ih and freeze it at 0.
-    with torch.no_grad():
-        tm.rnn.bias_ih_l0 += tm.rnn.bias_hh_l0
-        tm.rnn.bias_hh_l0.zero_()
-    tm.rnn.bias_hh_l0.requires_grad_(False)
-    return tm, lstm_lib_twin(tm, dtype=np.float64)
+    tm = torch_model("lstm_one_bias", hidden, window=None)
+    tm = tm.double() if np.dtype(dtype) == np.float64 else tm.float()
+    return tm, lstm_lib_twin(tm, dtype=dtype)
 
 
-def parity_training(X, Y, hidden=8, optimizer="adam", lr=1e-2, epochs=3, batch_size=32, seed=0):
-    """Train twin float64 models (same weights) with the same optimiser on the same minibatches
+def parity_training(X, Y, hidden=8, optimizer="adam", lr=1e-2, epochs=3, batch_size=32, seed=0,
+                    dtype=np.float64):
+    """Train twin models (same weights, `dtype`) with the same optimiser on the same minibatches
     in the same order. Returns (losses_lstm_lib, losses_torch, max parameter difference at the end)."""
     torch = require_torch()
     opts = {"sgd": (SGD, lambda p: torch.optim.SGD(p, lr=lr)),
@@ -78,8 +74,8 @@ def parity_training(X, Y, hidden=8, optimizer="adam", lr=1e-2, epochs=3, batch_s
             "adam": (Adam, lambda p: torch.optim.Adam(p, lr=lr))}
     if optimizer not in opts:
         raise ValueError(f"optimizer must be one of {sorted(opts)}, got {optimizer!r}")
-    tm, nm = twin_models(hidden, seed)
-    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    tm, nm = twin_models(hidden, seed, dtype)
+    X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
     trainable = [p for p in tm.parameters() if p.requires_grad]
     n_opt, t_opt = opts[optimizer][0](nm, lr), opts[optimizer][1](trainable)
     loss_fn = MSELoss()
@@ -89,7 +85,7 @@ def parity_training(X, Y, hidden=8, optimizer="adam", lr=1e-2, epochs=3, batch_s
         order = rng.permutation(len(X))
         for s in range(0, len(X), batch_size):
             idx = order[s:s + batch_size]
-            ours.append(loss_fn.forward(nm.forward(X[idx]), Y[idx]))
+            ours.append(float(loss_fn.forward(nm.forward(X[idx]), Y[idx])))
             nm.backward(loss_fn.backward())
             n_opt.step()
             t_opt.zero_grad()

@@ -16,12 +16,14 @@ def plot_png(race, path=None, context=None, dpi=90):
     data = race.data
     s = data.series
     x = x_axis(s.labels)
-    nt = data.n_train_values
+    nt, nv = data.test_start, data.val_start
     unit = s.unit or "value"
     fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(9, 6.5), gridspec_kw={"height_ratios": [1, 1.6]})
     ax0.plot(x, s.values, color="0.3", lw=0.9)
+    if data.n_val:
+        ax0.axvspan(x[nv], x[nt - 1], color="tab:green", alpha=0.15, label="validation stretch")
     ax0.axvspan(x[nt], x[-1], color="tab:orange", alpha=0.15, label="test stretch")
-    ax0.set_title(f"{s.name}: training part and test stretch")
+    ax0.set_title(f"{s.name}: training part, {'validation and ' * bool(data.n_val)}test stretch")
     ax0.set_ylabel(unit)
     ax0.legend(loc="upper left")
     start = max(nt - (context if context is not None else data.n_test // 3), 0)
@@ -45,7 +47,7 @@ def plot_plotly(race):
     data = race.data
     s = data.series
     x = x_axis(s.labels)
-    nt = data.n_train_values
+    nt = data.test_start
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=np.round(s.values, 4), name="truth",
                              line={"color": "black", "width": 2}))

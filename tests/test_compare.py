@@ -79,7 +79,7 @@ def runs(files):
                             "--out", out, "--plotlyjs", "cdn")
     if HAS_TORCH:
         procs["torch"] = run_cli("--csv", files["good"], "--column", "value", "--window", "8",
-                                 "--hidden", "4", "--models", "torch_lstm,torch_cnn,lstm_lib_torch_init",
+                                 "--hidden", "4", "--models", "torch_lstm,torch_lstm_one_bias,torch_cnn,lstm_lib_torch_init",
                                  *tiny[2:])
     procs["interpolate"] = run_cli("--csv", files["gappy"], "--column", "value", "--window", "8",
                                    "--models", "naive,linear", "--interpolate", *tiny)
@@ -111,11 +111,11 @@ def test_table_has_every_model_and_baseline_rows(runs, files):
     rows = {line.split("|")[1].strip(): line for line in stdout.splitlines()
             if line.startswith("| ") and not line.startswith("| model")}
     assert set(rows) == {MODELS[k].name for k in ("naive", "linear", "lstm_lib")}
-    assert "±" in rows["lstm_lib LSTM"] and "±" not in rows["naive (last value)"]  # 2 seeds, 1 run
+    assert "±" in rows[MODELS["lstm_lib"].name] and "±" not in rows["naive (last value)"]  # 2 seeds, 1 run
     # the naive row's MSE (in the series' units) is the one computed here from the file
     data = prepare(read_csv(files["good"], "value"), window=8)
     expected = np.mean((data.series.values[data.test_index - 1] - data.y_test_units) ** 2)
-    shown = float(rows["naive (last value)"].split("|")[3])
+    shown = float(rows["naive (last value)"].split("|")[4])  # model, parameters, scaled, units
     assert shown == pytest.approx(expected, rel=5e-3)
     assert re.search(r"\[ ?1/4\]", stderr)  # progress: 2 baselines + 1 model x 2 seeds
     for name in ("predictions.png", "predictions.html", "results.json"):
@@ -127,7 +127,7 @@ def test_table_has_every_model_and_baseline_rows(runs, files):
 def test_torch_models_in_the_table(runs):
     code, stdout, stderr = runs["torch"]
     assert code == 0, stderr
-    for key in ("torch_lstm", "torch_cnn", "lstm_lib_torch_init"):
+    for key in ("torch_lstm", "torch_lstm_one_bias", "torch_cnn", "lstm_lib_torch_init"):
         assert f"| {MODELS[key].name} |" in stdout
 
 
@@ -142,7 +142,7 @@ def test_help_documents_every_option(runs):
     code, text, _ = runs["help"]
     assert code == 0
     for opt in ("--series", "--csv", "--column", "--date-column", "--interpolate", "--window",
-                "--test-fraction", "--no-difference", "--models", "--seeds", "--epochs", "--hidden",
+                "--test-fraction", "--val-fraction", "--no-difference", "--models", "--seeds", "--epochs", "--hidden",
                 "--lr", "--batch-size", "--threads", "--out", "--plotlyjs", "--no-plots", "--quiet"):
         assert re.search(rf"{opt}\b.*\n?\s+\S", text), opt
 

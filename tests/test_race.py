@@ -99,12 +99,30 @@ def test_split_scaling_and_windows_do_not_leak():
     np.testing.assert_allclose(d.to_units(forecasters.predict_naive(d)[:, 0]), v[79:99], rtol=1e-6)
 
 
+def test_validation_stretch_lies_between_training_and_test():
+    v = np.arange(100.0)
+    s = Series("toy", [str(i) for i in range(100)], v, "u")
+    d = prepare(s, window=5, test_fraction=0.2, difference=False, val_fraction=0.15)
+    assert (d.n_val, d.val_start, d.test_start) == (15, 65, 80)
+    assert d.scaler.mean == pytest.approx(32.0)  # fitted on the first 65 values only
+    assert d.X_train.shape == (60, 5, 1) and d.X_val.shape == (15, 5, 1) and d.X_test.shape == (20, 5, 1)
+    # the targets: training up to value 64, validation 65..79, test 80..99
+    np.testing.assert_allclose(d.scaler.inverse(d.y_train[-1]), 64, rtol=1e-6)
+    np.testing.assert_allclose(d.scaler.inverse(d.y_val[:, 0]), np.arange(65, 80), rtol=1e-6)
+    assert "Validation stretch: the next 15 values (65 to 79)" in d.describe()
+    assert prepare(s, window=5).n_val == 0 and len(prepare(s, window=5).X_val) == 0
+    with pytest.raises(InputError, match="--val-fraction must be"):
+        prepare(s, window=5, val_fraction=0.9)
+
+
 def test_prepare_says_what_is_too_short():
     s = Series("short", [str(i) for i in range(20)], np.arange(20.0), "u")
     with pytest.raises(InputError, match="too short: 20 values.*use --window 5 or less"):
         prepare(s, window=8)
     with pytest.raises(InputError, match="--window must be at least 1"):
         prepare(s, window=0)
+    with pytest.raises(InputError, match="a validation stretch of 2 .*use --window 3 or less"):
+        prepare(s, window=5, val_fraction=0.1)
 
 
 def test_linear_baseline_recovers_an_ar_process():
@@ -124,6 +142,22 @@ def sine(n=120):
     return Series("sine", [str(i) for i in t], 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t, "u")
 
 
+def test_keep_best_epoch_restores_the_best_weights():
+    curve = iter([0.5, 0.3, 0.4, 0.35])
+    state = {"w": 0}
+
+    def train_epoch():
+        state["w"] += 1
+
+    epoch, seen = forecasters.keep_best_epoch(train_epoch, lambda: next(curve), lambda: dict(state),
+                                              lambda saved: state.update(saved), epochs=4)
+    assert epoch == 2 and seen == [0.5, 0.3, 0.4, 0.35] and state["w"] == 2
+    state["w"] = 0  # without a validation stretch: every epoch, the last weights
+    assert forecasters.keep_best_epoch(train_epoch, lambda: None, lambda: dict(state),
+                                       lambda saved: state.update(saved), epochs=3) == (3, None)
+    assert state["w"] == 3
+
+
 def test_run_race_scores_every_model_on_every_seed():
     lines = []
     result = race.run_race(sine(), window=8, models=("naive", "linear", "lstm_lib"), seeds=(0, 1),
@@ -137,11 +171,27 @@ def test_run_race_scores_every_model_on_every_seed():
     assert rows["lstm_lib"].params == 4 * 4 * (1 + 4 + 1) + 4 + 1
     assert rows["lstm_lib"].mse[0] != rows["lstm_lib"].mse[1]  # the seeds differ
     assert lines[0] == d.describe() and sum("done in" in line for line in lines) == 4
+    assert all(e in (1, 2) for e in rows["lstm_lib"].epochs) and rows["naive"].epochs == [None]
+    assert all(len(c) == 2 for c in rows["lstm_lib"].val_curves)  # validation MSE after each epoch
     table = race.results_table(result)
-    assert "| naive (last value) |" in table and "(one run: deterministic)" in table
+    assert "| naive (last value) | 0 |" in table and "(one run: deterministic)" in table
     assert "±" in table.splitlines()[-1]  # the lstm_lib row: mean ± std over 2 seeds
-    assert "2 epochs of Adam (lr 0.01, batch 64), hidden 4" in result.summary()
-    assert race.results_dict(result)["results"][2]["mse"] == rows["lstm_lib"].mse
+    assert "Adam (lr 0.01, batch 64) for at most 2 epochs, hidden 4" in result.summary()
+    stored = race.results_dict(result)
+    assert stored["results"][2]["mse"] == rows["lstm_lib"].mse
+    assert race.results_table(stored) == table  # a stored results.json gives the same table
+
+
+def test_separated_means_the_gap_exceeds_the_spread():
+    def row(key, mse):
+        return {"key": key, "name": key, "mse": mse, "mse_units": mse, "epochs": [1] * len(mse),
+                "params": 1}
+    d = {"unit": "u", "seeds": [0, 1, 2], "results": [row("a", [1.0, 1.1, 0.9]), row("b", [1.3, 1.4, 1.2]),
+                                                      row("c", [1.1, 1.2, 1.0])]}
+    assert race.scores(d)["a"] == pytest.approx((1.0, np.std([1.0, 1.1, 0.9])))
+    assert race.separated(d, "a", "b") and race.separated(d, "b", "a")  # gap 0.3 > 2 x 0.082
+    assert not race.separated(d, "a", "c")  # gap 0.1 < 0.16: the seeds overlap
+
 
 
 def test_run_race_is_reproducible():
@@ -194,13 +244,32 @@ def test_plots_show_every_model():
 
 def test_torch_models_run_with_the_same_recipe():
     pytest.importorskip("torch")
-    result = race.run_race(sine(), window=8, seeds=(0,), recipe=race.Recipe(hidden=4, epochs=1),
-                           models=("lstm_lib", "lstm_lib_torch_init", "torch_lstm", "torch_cnn"))
+    result = race.run_race(sine(), window=8, seeds=(0,), recipe=race.Recipe(hidden=4, epochs=3),
+                           models=("lstm_lib", "lstm_lib_torch_init", "torch_lstm_one_bias",
+                                   "torch_lstm", "torch_cnn"))
     rows = {r.key: r for r in result.results}
     assert rows["torch_lstm"].params == rows["lstm_lib"].params + 4 * 4  # torch's second bias
-    assert rows["lstm_lib_torch_init"].params == rows["lstm_lib"].params
+    assert rows["lstm_lib_torch_init"].params == rows["torch_lstm_one_bias"].params == rows["lstm_lib"].params
     assert rows["torch_cnn"].params == (1 * 2 * 3 + 2) + (2 * 2 * 3 + 2) + (2 * 8 + 1)
     assert all(np.isfinite(r.mse[0]) for r in result.results)
+    assert all(len(r.val_curves[0]) == 3 for r in result.results if r.val_curves[0] is not None)
+    # the twins (same weights, one bias per gate, same batches) train alike up to float32
+    # rounding; torch's own two biases train differently
+    twin, one_bias, two = (rows[k] for k in ("lstm_lib_torch_init", "torch_lstm_one_bias", "torch_lstm"))
+    assert twin.mse[0] == pytest.approx(one_bias.mse[0], rel=1e-4)
+    np.testing.assert_allclose(twin.val_curves[0], one_bias.val_curves[0], rtol=1e-4)
+    assert abs(two.val_curves[0][-1] / one_bias.val_curves[0][-1] - 1) > 1e-3
+
+
+def test_fold_biases_keeps_the_function_and_freezes_bias_hh():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(1, 3, batch_first=True)
+    x = torch.randn(2, 4, 1)
+    before = lstm(x)[0].detach()
+    forecasters.fold_biases(lstm)
+    torch.testing.assert_close(lstm(x)[0].detach(), before, rtol=1e-6, atol=1e-6)
+    assert not lstm.bias_hh_l0.requires_grad and torch.count_nonzero(lstm.bias_hh_l0) == 0
 
 
 def test_lstm_lib_twin_computes_what_the_torch_model_computes():
