@@ -1,18 +1,23 @@
-"""Why a from-scratch model can look "smoother": switch one knob of the training recipe at a time.
+"""Why a from-scratch model can look "smoother": every combination of four recipe knobs.
 
 Roughness of a predicted series p_1..p_n is the mean absolute second difference,
 
     roughness(p) = mean_t |p_{t+1} - 2 p_t + p_{t-1}|,
 
 zero for a straight line, large for a curve that zig-zags. Chapter 12 trains the lstm_lib
-LSTM with the race's shared recipe (Adam, loss averaged over the batch, scaled input) and then
-with one knob switched to what a widely shared from-scratch experiment used: a small learning
-rate, the loss summed over the batch, SGD with momentum, the raw (unscaled) scalar input;
-and finally all four together. For each: test MSE and roughness of the test predictions.
+LSTM (the race's model) with the race's shared recipe (Adam, lr 0.01, loss averaged over the
+batch, scaled input) and with the knobs of a widely shared from-scratch experiment switched:
+a small learning rate, the loss summed over the batch, SGD with momentum, the raw (unscaled)
+input. `recipes()` gives all 16 combinations, so each knob is seen alone and together with
+the others, under both optimisers. Each run records its test MSE and roughness, how far the
+parameters move per update (`StepMeter`), and how many gate pre-activations sit in the flat
+part of their sigmoid or tanh at the end (`gate_saturation`). experiments/smoothness.py runs
+the whole study; the chapter shows its stored results and re-runs a few recipes live.
 """
 import contextlib
 import io
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -21,6 +26,12 @@ from ..losses import MSELoss
 from ..optim import Adam, Momentum
 from ..seeding import seed as seed_everything
 from ..training import TrainingDiverged, fit
+
+MOMENTUM = 0.9
+SMALL_LR, SHARED_LR = 5e-4, 1e-2
+# a sigmoid is within 0.01 of 0 or 1 beyond |z| = 4.6, a tanh within 0.01 of -1 or 1 beyond 2.65
+FLAT_SIGMOID, FLAT_TANH = 4.6, 2.65
+BLOWN_UP = 1000  # a test MSE above this many times the truth's variance counts as diverged
 
 
 def roughness(pred):
@@ -31,136 +42,251 @@ def roughness(pred):
     return float(np.mean(np.abs(p[2:] - 2 * p[1:-1] + p[:-2])))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Knobs:
     """One training recipe: optimiser ('adam' or 'momentum'), learning rate, loss reduction
     ('mean' or 'sum') and whether the input is scaled."""
 
     optimizer: str = "adam"
-    lr: float = 1e-2
+    lr: float = SHARED_LR
     reduction: str = "mean"
     scaled_input: bool = True
 
+    def name(self):
+        """What differs from the shared recipe, e.g. 'momentum-SGD + raw input'."""
+        parts = [label for on, label in ((self.optimizer == "momentum", "momentum-SGD"),
+                                         (self.lr != SHARED_LR, "small lr"),
+                                         (self.reduction == "sum", "summed"),
+                                         (not self.scaled_input, "raw input")) if on]
+        if len(parts) == 4:
+            return "all four (from-scratch recipe)"
+        return " + ".join(parts) or "shared recipe"
+
     def describe(self):
-        opt = "Adam" if self.optimizer == "adam" else "SGD + momentum 0.9"
+        opt = "Adam" if self.optimizer == "adam" else f"SGD + momentum {MOMENTUM}"
         red = "averaged" if self.reduction == "mean" else "summed"
         return (f"{opt}, lr {self.lr:g}, loss {red} over the batch, "
                 f"{'scaled' if self.scaled_input else 'raw'} input")
 
+    def nominal_step(self, batch_size=64):
+        """The step size the recipe asks for. Adam: about lr per parameter and update, whatever
+        the gradient's size (it divides by the gradient's running RMS), so summing changes
+        nothing. Momentum-SGD: an effective learning rate lr * (batch_size if summed) /
+        (1 - momentum), which multiplies the gradient (so raw input, which makes the input
+        weights' gradients large, makes their steps large)."""
+        if self.optimizer == "adam":
+            return self.lr
+        return self.lr * (batch_size if self.reduction == "sum" else 1) / (1 - MOMENTUM)
 
-def variants(base_lr=1e-2, small_lr=5e-4):
-    """The recipes of the study: the shared one, each knob switched alone, all four, and
-    momentum with summed gradients (summing matters only without Adam)."""
-    return {
-        "shared recipe": Knobs(lr=base_lr),
-        "small learning rate": Knobs(lr=small_lr),
-        "summed gradients": Knobs(lr=base_lr, reduction="sum"),
-        "momentum SGD": Knobs(lr=base_lr, optimizer="momentum"),
-        "unscaled input": Knobs(lr=base_lr, scaled_input=False),
-        "all four": Knobs(lr=small_lr, optimizer="momentum", reduction="sum", scaled_input=False),
-        "momentum SGD, summed": Knobs(lr=base_lr, optimizer="momentum", reduction="sum"),
-    }
+
+def recipes():
+    """All 16 combinations of the four knobs, name -> Knobs: the Adam ones first, each block
+    from the shared recipe's settings to all knobs of the block switched."""
+    out = {}
+    for opt, lr, red, scaled in itertools.product(("adam", "momentum"), (SHARED_LR, SMALL_LR),
+                                                  ("mean", "sum"), (True, False)):
+        k = Knobs(opt, lr, red, scaled)
+        out[k.name()] = k
+    def order(kv):
+        k = kv[1]
+        on = (k.lr != SHARED_LR, k.reduction == "sum", not k.scaled_input)
+        return k.optimizer == "momentum", sum(on), [not v for v in on]
+    return dict(sorted(out.items(), key=order))
+
+
+class StepMeter:
+    """Wraps an optimiser (fit calls its step() and reads its lr) and records, for every update,
+    the root-mean-square change of all parameters and of the `watch` parameters alone."""
+
+    def __init__(self, optimizer, model, watch=("0.W_x",)):
+        self.optimizer, self.model, self.watch = optimizer, model, watch
+        self.rms_all, self.rms_watch = [], []
+
+    @property
+    def lr(self):
+        return self.optimizer.lr
+
+    def step(self):
+        before = {k: p.copy() for k, p in self.model.params.items()}
+        self.optimizer.step()
+        d = {k: (p - before[k]).astype(np.float64).ravel() for k, p in self.model.params.items()}
+        self.rms_all.append(float(np.sqrt(np.mean(np.concatenate(list(d.values())) ** 2))))
+        self.rms_watch.append(float(np.sqrt(np.mean(np.concatenate([d[k] for k in self.watch]) ** 2))))
+
+
+def gate_saturation(lstm, X):
+    """Fraction of the LSTM's gate pre-activations over the windows X (batch, time, input) that
+    lie in the flat part of their nonlinearity (|z| > 4.6 for the sigmoid gates i, f, o,
+    |z| > 2.65 for the tanh candidate g): there the gate barely responds to its input."""
+    p, H = lstm.params, lstm.hidden_size
+    X = np.asarray(X, np.float64)
+    h = lstm.forward(X).astype(np.float64)  # (batch, time, H)
+    h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    z = np.abs(X @ p["W_x"] + h_prev @ p["W_h"] + p["b"])  # (batch, time, 4H)
+    limit = np.full(4 * H, FLAT_SIGMOID)
+    limit[2 * H:3 * H] = FLAT_TANH
+    return float(np.mean(z > limit))
+
+
+@dataclass
+class Run:
+    """One recipe on one seed. pred: test predictions in the series' units (None if diverged);
+    mse in units², roughness in units, step_all / step_input: mean RMS change per update of all
+    parameters / of the input weights W_x; saturation: gate_saturation on the test windows."""
+
+    diverged: bool
+    pred: np.ndarray = None
+    mse: float = np.nan
+    roughness: float = np.nan
+    step_all: float = np.nan
+    step_input: float = np.nan
+    saturation: float = np.nan
+
+    def numbers(self):
+        return {k: v for k, v in asdict(self).items() if k != "pred"}
 
 
 def train_variant(data, knobs, seed=0, hidden=32, epochs=60, batch_size=64):
     """Train lstm_lib's LSTM -> last step -> Linear (the race's model, forecasters.lstm_lib_model)
-    on `data` (a forecasting.ForecastData) with `knobs`.
-    The target is always the scaled one (so test MSEs compare); only the input may be raw.
-    Returns (test predictions in the series' units, None or the message if training diverged)."""
+    on `data` (a forecasting.ForecastData) with `knobs`; returns a Run. The target is always
+    the scaled one (so test MSEs compare); only the input may be raw. A run diverged if its
+    loss became NaN or inf (fit stops it) or its test MSE ended above BLOWN_UP times the
+    variance of the truth (weights blown up, loss still finite)."""
     seed_everything(seed)
     model = lstm_lib_model(hidden)
-    opt = Adam(model, knobs.lr) if knobs.optimizer == "adam" else Momentum(model, knobs.lr, 0.9)
+    opt = Adam(model, knobs.lr) if knobs.optimizer == "adam" else Momentum(model, knobs.lr, MOMENTUM)
+    meter = StepMeter(opt, model)
     X_train, X_test = data.X_train, data.X_test
     if not knobs.scaled_input:
         X_train, X_test = data.scaled_input_units(X_train), data.scaled_input_units(X_test)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # fit prints the divergence message
-            fit(model, MSELoss(knobs.reduction), opt, X_train, data.y_train, epochs=epochs,
+            fit(model, MSELoss(knobs.reduction), meter, X_train, data.y_train, epochs=epochs,
                 batch_size=batch_size, progress=False, rng=np.random.default_rng(seed),
                 on_divergence="raise")
-        diverged = None
-    except TrainingDiverged as exc:
-        diverged = str(exc)
+    except TrainingDiverged:
+        return Run(diverged=True)
     model.eval()
-    return data.to_units(model.forward(X_test)[:, 0]), diverged
+    pred = data.to_units(model.forward(X_test)[:, 0])
+    if not np.all(np.isfinite(pred)) or np.mean((pred - data.y_test_units) ** 2) > BLOWN_UP * np.var(
+            data.y_test_units):
+        return Run(diverged=True)  # the loss stayed finite, but the weights blew up
+    return Run(False, pred, float(np.mean((pred - data.y_test_units) ** 2)), roughness(pred),
+               float(np.mean(meter.rms_all)), float(np.mean(meter.rms_watch)),
+               gate_saturation(model.layers[0], X_test))
 
 
-@dataclass
-class StudyRow:
-    name: str
-    knobs: Knobs
-    mse: list = field(default_factory=list)  # in the series' units squared, per seed (NaN: diverged)
-    rough: list = field(default_factory=list)  # in the series' units, per seed (NaN: diverged)
-    diverged: list = field(default_factory=list)
-    pred: np.ndarray = None  # first seed that did not diverge
-
-
-def smoother_study(data, seeds=(0, 1, 2), hidden=32, epochs=60, batch_size=64, recipes=None, log=None):
-    """Every recipe on every seed; returns a list of StudyRow."""
-    recipes = recipes or variants()
-    truth = data.y_test_units
-    rows = []
-    for name, knobs in recipes.items():
-        row = StudyRow(name, knobs)
-        for s in seeds:
-            pred, diverged = train_variant(data, knobs, s, hidden, epochs, batch_size)
-            row.diverged.append(diverged is not None)
-            row.mse.append(np.nan if diverged else float(np.mean((pred - truth) ** 2)))
-            row.rough.append(np.nan if diverged else roughness(pred))
-            if row.pred is None and not diverged:
-                row.pred = pred
+def smoother_study(data, recipes_=None, seeds=(0, 1, 2), log=None, **train):
+    """Every recipe (name -> Knobs; default: all 16) on every seed: dict name -> list of Run."""
+    out = {}
+    for name, knobs in (recipes_ or recipes()).items():
+        out[name] = [train_variant(data, knobs, s, **train) for s in seeds]
         if log:
-            log(f"{name}: test MSE {np.nanmean(row.mse):.4g}, roughness {np.nanmean(row.rough):.4g}, "
-                f"diverged in {sum(row.diverged)} of {len(seeds)} runs")
-        rows.append(row)
-    return rows
+            log(f"{name}: {summary(out[name])}")
+    return out
 
 
-def study_table(rows, truth, unit="units"):
-    """Markdown table: recipe, what changed, test MSE and roughness (mean ± std over the seeds
-    whose training did not diverge)."""
-    n = len(rows[0].mse)
+def mean_spread(xs):
+    """(mean, std) over the finite values, or (nan, nan) if there are none."""
+    xs = np.asarray(xs, np.float64)
+    xs = xs[np.isfinite(xs)]
+    return (float(xs.mean()), float(xs.std())) if len(xs) else (np.nan, np.nan)
 
-    def ms(xs):
-        xs = np.asarray(xs)
-        xs = xs[np.isfinite(xs)]
-        if len(xs) == 0:
-            return "diverged"
-        return f"{xs.mean():.4g} ± {xs.std():.2g}" if len(xs) > 1 else f"{xs[0]:.4g}"
 
-    lines = [f"| recipe | what it is | test MSE ({unit})² | roughness ({unit}) |",
-             "|---|---|---|---|"]
-    for r in rows:
-        flag = f" (diverged in {sum(r.diverged)} of {n} runs, left out)" if any(r.diverged) else ""
-        lines.append(f"| {r.name} | {r.knobs.describe()} | {ms(r.mse)}{flag} | {ms(r.rough)} |")
-    lines.append(f"| the truth itself | | 0 | {roughness(truth):.4g} |")
+def summary(runs):
+    """A one-line account of a recipe's runs: means ± std of its numbers."""
+    ok = [r for r in runs if not r.diverged]
+    text = ", ".join(f"{k} {m:.4g} ± {s:.2g}" for k in ("mse", "roughness", "step_all", "saturation")
+                     for m, s in [mean_spread([getattr(r, k) for r in ok])])
+    return text + (f" (diverged {len(runs) - len(ok)} of {len(runs)})" if len(ok) < len(runs) else "")
+
+
+# --- the study's numbers as a table and a figure ---------------------------------------------
+
+def study_numbers(study):
+    """dict name -> list of Run (smoother_study) -> dict name -> list of plain dicts (JSON)."""
+    return {name: [r.numbers() for r in runs] for name, runs in study.items()}
+
+
+def stats(numbers, key):
+    """dict name -> (mean, std) of `key` over each recipe's runs that did not diverge."""
+    return {name: mean_spread([r[key] for r in runs if not r["diverged"]])
+            for name, runs in numbers.items()}
+
+
+def study_table(numbers, truth_roughness, knobs=None, unit="units", batch_size=64):
+    """Markdown table of a study (study_numbers, or the stored one): per recipe the step it asks
+    for, the measured RMS step per update (all parameters; the input weights W_x), test MSE,
+    roughness relative to the truth's, and the fraction of gates in the flat part; mean ± std
+    over the seeds whose training did not diverge ("-": none)."""
+    knobs = knobs or recipes()
+    base = stats(numbers, "mse")["shared recipe"][0]
+
+    def ms(m, s, fmt, unit=""):
+        return "-" if not np.isfinite(m) else f"{m:{fmt}} ± {s:{fmt}}{unit}"
+
+    cols = {k: stats(numbers, k) for k in ("step_all", "step_input", "mse", "roughness", "saturation")}
+    lines = [f"| recipe | step asked for | RMS step per update, all parameters | RMS step, input "
+             f"weights | test MSE ({unit})² | MSE / shared recipe's | roughness / truth's | "
+             f"gates in the flat part |", "|---|---|---|---|---|---|---|---|"]
+    for name, runs in numbers.items():
+        k = knobs[name]
+        n_div = sum(r["diverged"] for r in runs)
+        flag = f" ({n_div} of {len(runs)} runs diverged)" if n_div else ""
+        step = f"lr {k.lr:g} (Adam)" if k.optimizer == "adam" else f"{k.nominal_step(batch_size):.3g} × gradient"
+        m, s = cols["mse"][name]
+        rm, rs = cols["roughness"][name]
+        sm, ss = cols["saturation"][name]
+        lines.append(
+            f"| {name} | {step} | {ms(*cols['step_all'][name], '.1e')} | "
+            f"{ms(*cols['step_input'][name], '.1e')} | {ms(m, s, '.0f')}{flag} | "
+            f"{ms(m / base, s / base, '.1f')} | {ms(rm / truth_roughness, rs / truth_roughness, '.2f')} | "
+            f"{ms(100 * sm, 100 * ss, '.0f', ' %')} |")
     return "\n".join(lines)
 
 
-def plot_study(rows, data, dpi=90):
-    """Left: the test stretch with each recipe's predictions (first seed). Right: test MSE
-    against roughness, one point per recipe and seed, the truth's roughness as a line."""
+SHOW = {"shared recipe": "shared recipe", "all four (from-scratch recipe)": "from-scratch recipe",
+        "momentum-SGD + small lr + summed": "from-scratch recipe, scaled input"}
+
+
+def plot_study(numbers, preds, data, knobs=None, show=SHOW, dpi=80):
+    """Left: the test stretch with the predictions (first seed) of the recipes in `show`
+    (name -> label).
+    Right: test MSE against roughness / truth's, one point per recipe (mean over seeds; bars:
+    std), colour: scaled or raw input, marker: Adam or momentum-SGD."""
     import matplotlib.pyplot as plt
 
     from ..series import x_axis
 
-    x = x_axis(data.series.labels)[data.test_index]
+    knobs = knobs or recipes()
     truth = data.y_test_units
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.7, 1]})
+    tr = roughness(truth)
+    x = x_axis(data.series.labels)[data.test_index]
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=dpi, gridspec_kw={"width_ratios": [1.5, 1]})
     ax0.plot(x, truth, color="black", lw=2.4, label="truth")
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2
-    for r, c in zip(rows, colors):
-        if r.pred is not None:
-            ax0.plot(x, r.pred, lw=1.2, color=c, label=r.name)
-        ax1.scatter(r.rough, r.mse, color=c, s=30, label=r.name)  # NaN (diverged) is not drawn
+    for (name, label), c in zip(show.items(), ("tab:blue", "tab:red", "tab:green", "tab:purple")):
+        if preds.get(name) is not None:
+            ax0.plot(x, preds[name], lw=1.3, color=c, label=label)
     ax0.set_title("predictions on the test stretch (seed 0)")
     ax0.set_ylabel(data.series.unit)
-    ax0.legend(fontsize=7, ncol=2)
-    ax1.axvline(roughness(truth), color="black", lw=1, ls=":", label="roughness of the truth")
-    ax1.set_xlabel(f"roughness ({data.series.unit})")
+    ax0.legend(fontsize=7)
+    mse, rough = stats(numbers, "mse"), stats(numbers, "roughness")
+    for name, k in knobs.items():
+        if not np.isfinite(mse[name][0]):
+            continue
+        color = "tab:blue" if k.scaled_input else "tab:red"
+        marker = "o" if k.optimizer == "adam" else "^"
+        ax1.errorbar(rough[name][0] / tr, mse[name][0], xerr=rough[name][1] / tr, yerr=mse[name][1],
+                     fmt=marker, color=color, ms=6, lw=0.8)
+    for label, color, marker in (("Adam, scaled input", "tab:blue", "o"), ("Adam, raw input", "tab:red", "o"),
+                                 ("momentum-SGD, scaled input", "tab:blue", "^"),
+                                 ("momentum-SGD, raw input", "tab:red", "^")):
+        ax1.plot([], [], marker, color=color, label=label)
+    ax1.axvline(1.0, color="black", lw=1, ls=":", label="as rough as the truth")
+    ax1.set_xlabel("roughness / truth's roughness")
     ax1.set_ylabel(f"test MSE ({data.series.unit})²")
     ax1.set_yscale("log")
-    ax1.set_title("smooth is not the same as good")
+    ax1.set_title("16 recipes: mean ± std over seeds")
     ax1.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -4,7 +4,7 @@ import numpy as np
 from ...interop import require_torch
 from ...lstm import LSTM
 from ..selfcheck import Mistake, expect_array, self_check
-from ..smoothness import roughness
+from ..smoothness import FLAT_SIGMOID, FLAT_TANH, gate_saturation, roughness
 from .ch01 import call
 
 
@@ -53,6 +53,78 @@ def check_roughness(fn):
                       f"{right:.4g}: mean of |p[t+1] - 2 p[t] + p[t-1]| over t = 1 .. n-2")
 
 
+def _saturation_case(seed, I=2, H=3, B=5, T=7):
+    """A float64 LSTM with large weights and biases (about a third of its gates flat) and input."""
+    rng = np.random.default_rng(seed)
+    lstm = LSTM(I, H, dtype=np.float64)
+    lstm.params["W_x"][...] = rng.normal(0, 3.0, (I, 4 * H))
+    lstm.params["W_h"][...] = rng.normal(0, 1.5, (H, 4 * H))
+    lstm.params["b"][...] = rng.normal(0, 3.0, 4 * H)
+    return lstm, rng.normal(0, 1, (B, T, I))
+
+
+def _saturation_mistakes(lstm, X):
+    """(value, message) for the typical slips, on one case."""
+    p, H = lstm.params, lstm.hidden_size
+    h = lstm.forward(X)  # (B, T, H)
+    h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    limit = np.full(4 * H, FLAT_SIGMOID)
+    limit[2 * H:3 * H] = FLAT_TANH
+    z = X @ p["W_x"] + h_prev @ p["W_h"] + p["b"]
+    f_as_tanh = np.full(4 * H, FLAT_SIGMOID)
+    f_as_tanh[H:2 * H] = FLAT_TANH
+    sigmoid_cols = np.r_[0:2 * H, 3 * H:4 * H]
+    return [
+        (np.mean(np.abs(X @ p["W_x"] + h @ p["W_h"] + p["b"]) > limit),
+         "the gates at step t see h[t-1], the state before the step; you used h[t], the output of "
+         "the same step: shift the outputs by one (h[-1] = 0)"),
+        (np.mean(np.abs(X[:, 1:] @ p["W_x"] + h[:, :-1] @ p["W_h"] + p["b"]) > limit),
+         "the first time step is missing: its previous state is h = 0, so z_0 = x_0 W_x + b"),
+        (np.mean(np.abs(X @ p["W_x"] + p["b"]) > limit),
+         "the recurrent term h[t-1] W_h is missing from the pre-activations"),
+        (np.mean(np.abs(X @ p["W_x"] + h_prev @ p["W_h"]) > limit), "the bias b is missing"),
+        (np.mean(np.abs(z) > FLAT_SIGMOID), (f"one threshold for all four gates: the candidate g is a "
+                                             f"tanh, flat beyond |z| > {FLAT_TANH}")),
+        (np.mean(np.abs(z) > FLAT_TANH), (f"one threshold for all four gates: i, f and o are "
+                                          f"sigmoids, flat beyond |z| > {FLAT_SIGMOID}")),
+        (np.mean(np.abs(z) > f_as_tanh), ("the tanh threshold is on the wrong block: the gates are "
+                                          "ordered i, f, g, o, so g is the third block of H columns")),
+        (np.mean(np.abs(z[..., sigmoid_cols]) > FLAT_SIGMOID),
+         "only the three sigmoid gates are counted; the candidate g counts too"),
+        (np.mean(z > limit), ("only large positive pre-activations are counted: a gate is flat for "
+                              "large negative z too; compare |z|")),
+        (float(np.sum(np.abs(z) > limit)), "that is the number of flat gate values; return the fraction"),
+    ]
+
+
+@self_check("the fraction of flat gates, the same as lstm_lib.course.smoothness.gate_saturation.")
+def check_flat_fraction(fn):
+    """`fn(lstm, X)` takes a float64 lstm_lib.LSTM and windows X (batch, time, input) and returns
+    the fraction of gate pre-activations in the flat part of their nonlinearity."""
+    cases = [_saturation_case(seed) for seed in range(3)]
+    values = []
+    for lstm, X in cases:
+        out = call(fn, lstm, X.copy())
+        try:
+            values.append(float(np.asarray(out, dtype=float)))
+        except (TypeError, ValueError):
+            raise Mistake(f"return one number (a float), got {type(out).__name__}"
+                          + (f" of shape {np.shape(out)}" if np.ndim(out) else ""))
+    right = [gate_saturation(lstm, X) for lstm, X in cases]
+    if np.allclose(values, right, rtol=0, atol=1e-12):
+        return
+    mistakes = [_saturation_mistakes(lstm, X) for lstm, X in cases]
+    for k, (_, message) in enumerate(mistakes[0]):
+        if np.allclose(values, [m[k][0] for m in mistakes], rtol=0, atol=1e-12):
+            raise Mistake(message)
+    n = [X.shape[0] * X.shape[1] * 4 * lstm.hidden_size for lstm, X in cases]
+    if all(abs(v - r) <= 1.5 / m for v, r, m in zip(values, right, n)):
+        return  # a gate value exactly at the threshold, counted the other way (e.g. sigmoid < 0.01)
+    raise Mistake(f"fractions {', '.join(f'{v:.3f}' for v in values)} on three test LSTMs, expected "
+                  f"{', '.join(f'{r:.3f}' for r in right)}: z = x[t] W_x + h[t-1] W_h + b, flat where "
+                  f"|z| > {FLAT_SIGMOID} (i, f, o) or |z| > {FLAT_TANH} (g)")
+
+
 def _torch_lstm(I=3, H=5, seed=12):
     """A float64 torch.nn.LSTM(I, H) with weights from a NumPy generator (the global torch
     random state is left alone) and two clearly different bias vectors."""
@@ -79,7 +151,10 @@ def check_copy_from_torch(fn):
     """`fn(module)` takes a one-layer torch.nn.LSTM and returns (W_x, W_h, b) as NumPy arrays in
     lstm_lib's layout: W_x (I, 4H), W_h (H, 4H), b (4H,)."""
     I, H = 3, 5
-    module = _torch_lstm(I, H)
+    try:
+        module = _torch_lstm(I, H)
+    except ImportError as exc:
+        raise Mistake(f"this exercise needs PyTorch: {exc}") from None
     w_ih, w_hh = module.weight_ih_l0.detach().numpy(), module.weight_hh_l0.detach().numpy()
     b_ih, b_hh = module.bias_ih_l0.detach().numpy(), module.bias_hh_l0.detach().numpy()
     out = call(fn, module)
