@@ -75,7 +75,7 @@ def plot_speed(log2_T=10, size=0, study=None):
     ax1.set_ylabel("forward pass (ms)")
     ax1.set_title(f"batch {batch}, hidden {hidden}: time (stored)", fontsize=10)
     ax2.set_ylabel("Python-level steps")
-    ax2.set_title("steps: T for the loops, ~log2 T for the scans", fontsize=10)
+    ax2.set_title("steps: T (loops), ~log2 T (tree scans), 2 (log space)", fontsize=10)
     ax1.legend(fontsize=7)
     fig.tight_layout()
     return fig
