@@ -161,3 +161,18 @@ def test_plot_learned_gates_shows_the_unit_and_the_answer():
     star = next(line for line in low.lines if line.get_label() == "the answer at the cue")
     assert star.get_xdata()[0] == T - 1 and star.get_ydata()[0] == 0.7
     plt.close(fig)
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib.activations import sigmoid
+    from lstm_lib.course.exercises.solutions import failing_solutions, run_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "02_gates.ipynb"
+    checks = [("lstm_step", ch02.check_lstm_step), ("forget_bias", ch02.check_forget_bias)]
+    assert not failing_solutions(notebook, checks, sigmoid=sigmoid)
+    # and the checks read what the folds hold: a broken fold is noticed
+    namespace = run_solutions(notebook, sigmoid=sigmoid)
+    assert not ch02.check_forget_bias.verdict(namespace["forget_bias"] - 1.0)[0]

@@ -74,7 +74,7 @@ def plot_traces(runs, keys=("c", "h"), title=None):
     """Traces of c_t and/or h_t for several runs: `runs` is a list of (label, traces)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 2.8), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys) + 2.6, 2.8), dpi=80, squeeze=False)
     for ax, key in zip(axes[0], keys):
         for k, (label, tr) in enumerate(runs):  # dashed after the first, so equal traces both show
             ax.plot(tr[key], marker=".", ms=3, ls=("-", "--", ":")[k % 3], label=label)
@@ -83,7 +83,7 @@ def plot_traces(runs, keys=("c", "h"), title=None):
         ax.set_xlabel("step t (dotted: the input pulse)")
         ax.set_ylabel(f"${key}_t$")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside: no trace hidden
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
