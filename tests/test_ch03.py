@@ -116,3 +116,14 @@ def test_spread_formula_matches_simulated_cells():
         for t in range(60):
             c = f * c + w[:, t]
         assert c.std() == pytest.approx(spread_right(60, f, ms), rel=0.05)
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib.course.exercises.solutions import failing_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "03_candidate_cell.ipynb"
+    checks = [("cell_over_time", ch03.check_cell_over_time), ("spread", ch03.check_spread)]
+    assert not failing_solutions(notebook, checks)
