@@ -256,3 +256,25 @@ def test_check_double_bias():
         ok, msg = ch14.check_double_bias.verdict(answer)
         assert not ok and words in msg, (answer, msg)
     assert not ch14.check_double_bias.verdict(None)[0]
+
+
+def test_folded_solutions_in_the_chapter_pass_their_checkers():
+    """The solutions a learner unfolds in notebooks/14_which_parts_matter.ipynb are right."""
+    import json
+    import pathlib
+    import re
+
+    import lstm_lib as L
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "14_which_parts_matter.ipynb"
+    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown")
+    blocks = re.findall(r"<summary>Solution</summary>\s*```python\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) == 2
+    namespace = {"np": np, "L": L}
+    for block in blocks:
+        exec(block, namespace)  # noqa: S102 - the chapter's own folded solution
+    assert ch14.check_cifg.verdict(namespace["cifg_step"], namespace["cifg_step_backward"])[0]
+    assert ch14.check_running_sum.verdict(namespace["running_sum"])[0]
+    inline = re.search(r"is left: `(.*?)`", text).group(1)
+    assert ch14.check_double_bias.verdict(eval(inline, namespace))[0]
