@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 
 import lstm_lib as L
+from lstm_lib import cells
 from lstm_lib.activations import sigmoid
 from lstm_lib.course import speed_chain
 from lstm_lib.course.exercises import ch13
 from lstm_lib.course.widgets import step_cost
+from lstm_lib.lstm import gate_scale
 
 SHAPES = [(3, 6, 4, 5), (1, 1, 1, 1), (2, 5, 1, 3), (1, 4, 2, 1), (1, 7, 1, 2)]  # B, T, I, H
 
@@ -127,35 +129,97 @@ def test_step_cost_figure_draws():
 
 # --- exercise checkers -------------------------------------------------------------------------
 
-def test_sigmoid_checker_names_the_mistakes():
-    v = ch13.check_sigmoid_via_tanh.verdict
-    assert v(lambda z: 0.5 * np.tanh(0.5 * z) + 0.5)[0]
-    assert "tanh(z) itself" in v(np.tanh)[1]
-    assert "needs halving" in v(lambda z: 0.5 * np.tanh(z) + 0.5)[1]
-    assert "map it to 0..1" in v(lambda z: np.tanh(0.5 * z))[1]
-    assert "raised" in v(lambda z: 1 / 0)[1]
+def _gate_scale_with(**change):
+    """The right (s, m) of exercise 1 with some entries changed: change = {"s": (block, value)}."""
+    def fn(H):
+        s, m = gate_scale(H, np.float64)
+        for name, (block, value) in change.items():
+            {"s": s, "m": m}[name][block * H:(block + 1) * H] = value
+        return s, m
+    return fn
+
+
+def test_gate_scale_checker_names_the_mistakes():
+    v = ch13.check_gate_scale.verdict
+    assert v(lambda H: gate_scale(H, np.float64))[0]
+    assert "the candidate g (the third block) is a tanh" in v(_gate_scale_with(s=(2, 0.5), m=(2, 0.5)))[1]
+    swapped = lambda H: tuple(np.r_[a[:H], a[2 * H:3 * H], a[H:2 * H], a[3 * H:]]
+                              for a in gate_scale(H, np.float64))
+    assert "the f block comes out a tanh" in v(swapped)[1]
+    assert "halves both the argument and the result" in v(_gate_scale_with(s=(0, 1.0)))[1]
+    assert "s = m = 0.5 in the i, f and o blocks" in v(_gate_scale_with(m=(3, 0.0)))[1]
+    assert "s = 1 and m = 0 there" in v(_gate_scale_with(m=(2, 0.5)))[1]
+    assert "return two arrays" in v(lambda H: np.ones(4 * H))[1]
+    assert "4H = 12" in v(lambda H: (np.ones(H), np.ones(H)))[1]
+    assert "raised ZeroDivisionError" in v(lambda H: 1 / 0)[1]
     assert "no answer yet" in v(None)[1]
 
 
-def test_flops_checker_names_the_mistakes():
-    v = ch13.check_training_flops.verdict
-    want = 6 * 8 * 10 * 64 * (3 + 16)
-    assert v(want)[0]
-    assert "forward pass only" in v(want / 3)[1]
+def test_the_gate_scale_answer_gives_the_gates_of_the_readable_step(rng):
+    """What exercise 1 asks for is what the fast layer uses: tanh(s z) s + m = sigmoid/tanh."""
+    H = 5
+    z = rng.standard_normal((3, 4 * H)) * 4
+    s, m = gate_scale(H, np.float64)
+    want = np.concatenate([sigmoid(z[:, :2 * H]), np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])], 1)
+    np.testing.assert_allclose(ch13.gates_from(z, s, m), want, atol=1e-15)
+
+
+def test_stream_flops_checker_names_the_mistakes():
+    v = ch13.check_stream_flops.verdict
+    want = 2 * (16 + 3 + 1) * 64
+    assert v(want)[0] and v(float(want))[0]
     assert "two operations" in v(want / 2)[1]
-    assert "4H columns" in v(want / 4)[1]
-    assert "(I + H), not H" in v(6 * 8 * 10 * 64 * 16)[1]
+    assert "a 1 at its end for the bias" in v(2 * 19 * 64)[1]
+    assert "4H columns, not H" in v(2 * 20 * 16)[1]
+    assert "only runs forward" in v(3 * want)[1]
+    assert "the row holds h too" in v(2 * 4 * 64)[1]
     assert "not it" in v(12345)[1]
+    assert "should be a number" in v("many")[1]
 
 
-def test_dW_h_checker_names_the_mistakes():
-    v = ch13.check_dW_h_after_loop.verdict
-    hs, dzs = ch13.exercise_dz_inputs()
-    right = np.concatenate(hs).T @ np.concatenate(dzs)
-    assert v(right)[0]
-    assert "mean over steps" in v(right / 5)[1]
-    assert "only the last step" in v(hs[-1].T @ dzs[-1])[1]
-    assert "H_prev^T @ dZ" in v(right.T)[1]
+def _multipliers_with(**wrong):
+    """Exercise 3's right answer with some of the five replaced by a function of the inputs."""
+    def fn(i, f, g, o, tc, c_prev):
+        got = dict(zip(ch13.NAMES, ch13.reference_multipliers(i, f, g, o, tc, c_prev)))
+        for name, make in wrong.items():
+            got[name] = make(i, f, g, o, tc, c_prev)
+        return tuple(got[k] for k in ch13.NAMES)
+    return fn
+
+
+def test_multipliers_checker_names_the_mistakes():
+    v = ch13.check_multipliers.verdict
+    assert v(ch13.reference_multipliers)[0]
+    cases = {
+        "output gate's sigmoid has a derivative": {"to_do": lambda i, f, g, o, tc, cp: tc * o},
+        "multiplied by tanh(c)": {"to_do": lambda i, f, g, o, tc, cp: o * (1 - o)},
+        "1 - tanh(c)**2, not 1 - tanh(c)": {"to_dc": lambda i, f, g, o, tc, cp: o * (1 - tc)},
+        "multiply by o as well": {"to_dc": lambda i, f, g, o, tc, cp: 1 - tc ** 2},
+        "reaching i is multiplied by g": {"to_di": lambda i, f, g, o, tc, cp: i * (1 - i)},
+        "reaching f is multiplied by c_prev": {"to_df": lambda i, f, g, o, tc, cp: f * (1 - f)},
+        "not tanh(c)": {"to_df": lambda i, f, g, o, tc, cp: tc * f * (1 - f)},
+        "g is a tanh, not a sigmoid": {"to_dg": lambda i, f, g, o, tc, cp: i * g * (1 - g)},
+        "reaching g is multiplied by i": {"to_dg": lambda i, f, g, o, tc, cp: 1 - g ** 2},
+        "to_dg is off by": {"to_dg": lambda i, f, g, o, tc, cp: 2 * i * (1 - g ** 2)},
+    }
+    for message, wrong in cases.items():
+        assert message in v(_multipliers_with(**wrong))[1], message
+    assert "return five arrays" in v(lambda *a: a[0])[1]
+    assert "expected (4, 2, 3)" in v(lambda *a: [m[0] for m in ch13.reference_multipliers(*a)])[1]
+
+
+def test_the_multipliers_reproduce_the_readable_backward_step(rng):
+    """With exercise 3's multipliers, one backward step of the fast loop gives what
+    cells.lstm_gates_backward gives."""
+    i, f, g, o, tc, c_prev = (a[0] for a in ch13.exercise_gate_values())  # one step, (B, H)
+    dh, dc_next = rng.standard_normal(i.shape), rng.standard_normal(i.shape)
+    cache = cells.LSTMStepCache(None, None, c_prev, i, f, g, o, tc, None, None)
+    dz, dc_prev = cells.lstm_gates_backward(dh, dc_next, cache)
+    to_do, to_dc, to_di, to_df, to_dg = ch13.reference_multipliers(i, f, g, o, tc, c_prev)
+    dc = dh * to_dc + dc_next
+    np.testing.assert_allclose(dz, np.concatenate([dc * to_di, dc * to_df, dc * to_dg, dh * to_do], 1),
+                               atol=1e-14)
+    np.testing.assert_allclose(dc_prev, dc * f, atol=1e-14)
 
 
 def _step(**mistakes):

@@ -3,82 +3,150 @@ import numpy as np
 
 from ...activations import sigmoid
 from ...lstm import LSTM
-from ...profiling import matmul_flops
 from ..selfcheck import Mistake, expect_close, self_check
 
 
-@self_check("one tanh call gives the sigmoid: sigma(z) = 0.5 * tanh(0.5 * z) + 0.5.")
-def check_sigmoid_via_tanh(fn):
-    """Exercise 1: `fn(z)` computes the sigmoid with np.tanh and no np.exp."""
-    z = np.linspace(-30, 30, 61)
+def _call(fn, *args):
+    """The learner's function called on args; Mistake naming anything it raises."""
     try:
-        got = fn(z.copy())
+        return fn(*args)
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
         raise Mistake(f"your function raised {type(exc).__name__}: {exc}")
-    want = sigmoid(z)
-    got = np.asarray(got, dtype=float)
-    if got.shape != z.shape:
-        raise Mistake(f"the result has shape {got.shape}, expected {z.shape}, the shape of z")
-    if np.allclose(got, np.tanh(z)):
-        raise Mistake("that is tanh(z) itself: scale and shift it, 0.5 * tanh(0.5 * z) + 0.5")
-    if np.allclose(got, 0.5 * np.tanh(z) + 0.5):
-        raise Mistake("the argument needs halving too: tanh(0.5 * z), not tanh(z)")
-    if np.allclose(got, np.tanh(0.5 * z)):
-        raise Mistake("tanh(0.5 z) runs from -1 to 1: map it to 0..1 with * 0.5 + 0.5")
-    expect_close(got, want, "your sigmoid", "compare with 1 / (1 + exp(-z)) at z = 0 (0.5)")
 
 
-@self_check("that is the count: 2 B T 4H (I + H) forward, twice that backward.")
-def check_training_flops(answer):
-    """Exercise 2: the matrix-product FLOPs of one training step at B, T, I, H = 8, 10, 3, 16."""
-    B, T, I, H = 8, 10, 3, 16
-    want = matmul_flops(4, B, T, I, H)
+# --- exercise 1: one tanh call for all four gates ------------------------------------------------
+
+def gates_from(z, s, m):
+    """The gate values the fast layer computes from pre-activations z (B, 4H) with the column
+    vectors s and m: tanh(s z) s + m."""
+    return np.tanh(s * z) * s + m
+
+
+@self_check("with these s and m, tanh(s z) s + m gives sigmoid in the i, f, o blocks and tanh "
+            "in the g block: all four gates in one tanh call.")
+def check_gate_scale(fn):
+    """Exercise 1: `fn(H)` returns (s, m), two vectors of length 4H such that
+    tanh(s z) s + m gives the four gate values of z (B, 4H), blocks i, f, g, o."""
+    H = 3
+    got = _call(fn, H)
+    try:
+        s, m = (np.asarray(v, dtype=float) for v in got)
+    except (TypeError, ValueError):
+        raise Mistake("return two arrays, s and m: `return s, m`")
+    if s.shape != (4 * H,) or m.shape != (4 * H,):
+        raise Mistake(f"s and m need one entry per column of z, 4H = {4 * H} for H = {H}; "
+                      f"got shapes {s.shape} and {m.shape}")
+    z = np.linspace(-4, 4, 5 * 4 * H).reshape(5, 4 * H)  # (B, 4H)
+    got = gates_from(z, s, m)
+    blocks = [slice(k * H, (k + 1) * H) for k in range(4)]
+    want = np.concatenate([sigmoid(z[:, blocks[0]]), sigmoid(z[:, blocks[1]]),
+                           np.tanh(z[:, blocks[2]]), sigmoid(z[:, blocks[3]])], axis=1)
+    if np.allclose(got, want):
+        return
+    if np.allclose(got, sigmoid(z)):
+        raise Mistake("every block comes out a sigmoid: the candidate g (the third block) is a "
+                      "tanh, so s = 1 and m = 0 there")
+    as_tanh = [name for k, name in ((0, "i"), (1, "f"), (3, "o"))
+               if np.allclose(got[:, blocks[k]], np.tanh(z[:, blocks[k]]))]
+    if as_tanh:
+        raise Mistake(f"the {as_tanh[0]} block comes out a tanh: the blocks are in PyTorch's "
+                      f"order i, f, g, o, and only the third (g) is a tanh")
+    for k, name in ((0, "i"), (1, "f"), (3, "o")):
+        blk = got[:, blocks[k]]
+        if np.allclose(blk, np.tanh(z[:, blocks[k]]) + 0.5):
+            raise Mistake(f"the {name} block gives tanh(z) + 0.5: a sigmoid halves both the "
+                          f"argument and the result, s = 0.5 there")
+        if not np.allclose(blk, want[:, blocks[k]]):
+            raise Mistake(f"the {name} block is not a sigmoid: sigma(z) = 0.5 tanh(0.5 z) + 0.5, "
+                          f"so s = m = 0.5 in the i, f and o blocks")
+    raise Mistake("the g block is not tanh(z): s = 1 and m = 0 there")
+
+
+# --- exercise 2: the operations of one streaming step ---------------------------------------------
+
+@self_check("that is the count: a (1, H + I + 1) x (H + I + 1, 4H) product, two operations per "
+            "multiply-add.")
+def check_stream_flops(answer):
+    """Exercise 2: operations of the matrix product in one stream step at batch 1 of an LSTM
+    with input 3 and hidden 16 (the row [h | x | 1] times [W_h; W_x; b])."""
+    I, H = 3, 16
+    want = 2 * (H + I + 1) * 4 * H
     try:
         got = float(answer)
     except (TypeError, ValueError):
         raise Mistake(f"the answer should be a number, got {type(answer).__name__}")
     if got == want:
         return
-    wrong = {want / 3: "that is the forward pass only: backward needs two products per forward "
-                       "product (one for the input gradient, one for the weights), so x3",
-             want / 2: "each multiply-add is two operations: an (m, k) x (k, n) product costs "
-                       "2 m k n",
-             want / 4: "the gates are 4H columns wide, not H",
-             want / 6: "count both: 2 operations per multiply-add, and backward = 2 x forward",
-             6 * B * T * 4 * H * H: "the input part x W_x counts too: (I + H), not H"}
+    wrong = {want / 2: "each multiply-add is two operations: a (1, k) x (k, n) product costs 2 k n",
+             2 * (H + I) * 4 * H: "the row has a 1 at its end for the bias: k = H + I + 1",
+             2 * (H + I + 1) * H: "the product gives all four gates at once: 4H columns, not H",
+             3 * want: "a stream only runs forward: there is no backward pass to count",
+             2 * (I + 1) * 4 * H: "the row holds h too: [h | x | 1], k = H + I + 1"}
     for value, message in wrong.items():
         if got == value:
             raise Mistake(message)
-    raise Mistake(f"{got:.0f} is not it: count x_t W_x and h W_h for every step, forward and "
-                  f"backward")
+    raise Mistake(f"{got:.0f} is not it: the row [h | x | 1] has H + I + 1 entries and the "
+                  f"weights 4H columns")
 
 
-def exercise_dz_inputs():
-    """Exercise 3's fixed inputs: per-step h_prev (B, H) and dz (B, 4H) lists, T = 5."""
+# --- exercise 3: the backward multipliers before the loop -----------------------------------------
+
+def exercise_gate_values():
+    """Exercise 3's fixed inputs, as a forward pass leaves them: gate values i, f, g, o,
+    tanh_c and c_prev, each (T, B, H) = (4, 2, 3)."""
     rng = np.random.default_rng(13)
-    T, B, H = 5, 3, 2
-    return ([rng.standard_normal((B, H)) for _ in range(T)],
-            [rng.standard_normal((B, 4 * H)) for _ in range(T)])
+    shape = (4, 2, 3)
+    i, f, o = (sigmoid(rng.standard_normal(shape)) for _ in range(3))
+    g, c_prev = np.tanh(rng.standard_normal(shape)), rng.standard_normal(shape)
+    return i, f, g, o, np.tanh(f * c_prev + i * g), c_prev
 
 
-@self_check("one product after the loop gives the same dW_h as T products inside it.")
-def check_dW_h_after_loop(dW_h):
-    """Exercise 3: dW_h = sum_t h_prev_t^T dz_t as one matrix product of stacked arrays."""
-    hs, dzs = exercise_dz_inputs()
-    want = sum(h.T @ dz for h, dz in zip(hs, dzs))
-    got = np.asarray(dW_h, dtype=float)
-    if got.shape == want.T.shape and got.shape != want.shape:
-        raise Mistake(f"dW_h has shape {got.shape}, expected {want.shape}: it is "
-                      f"H_prev^T @ dZ, (H, T*B) x (T*B, 4H)")
-    if got.shape != want.shape:
-        raise Mistake(f"dW_h has shape {got.shape}, expected {want.shape} (H, 4H)")
-    if np.allclose(got, want / len(hs)):
-        raise Mistake("that is the mean over steps: the gradient is the sum")
-    if np.allclose(got, hs[-1].T @ dzs[-1]):
-        raise Mistake("only the last step is in it: stack all T steps before the product")
-    expect_close(got, want, "dW_h", "stack h_prev and dz over time, then one product")
+def reference_multipliers(i, f, g, o, tanh_c, c_prev):
+    """What the fast backward multiplies each gradient by on its way through a step:
+    dh -> do, dh -> dc, dc -> di, dc -> df, dc -> dg (gradients of the pre-activations)."""
+    return (tanh_c * o * (1 - o), o * (1 - tanh_c ** 2), g * i * (1 - i), c_prev * f * (1 - f),
+            i * (1 - g ** 2))
+
+
+NAMES = ("to_do", "to_dc", "to_di", "to_df", "to_dg")
+
+
+@self_check("these five arrays, computed once for all steps, leave the backward loop only "
+            "multiplications and adds.")
+def check_multipliers(fn):
+    """Exercise 3: `fn(i, f, g, o, tanh_c, c_prev)` returns the five multipliers
+    (to_do, to_dc, to_di, to_df, to_dg), each (T, B, H)."""
+    inputs = exercise_gate_values()
+    got = _call(fn, *(a.copy() for a in inputs))
+    if not isinstance(got, (tuple, list)) or len(got) != 5:
+        raise Mistake("return five arrays: to_do, to_dc, to_di, to_df, to_dg")
+    i, f, g, o, tc, c_prev = inputs
+    want = reference_multipliers(*inputs)
+    hints = {
+        "to_do": [(tc * o, "the output gate's sigmoid has a derivative too: tanh(c) o (1 - o)"),
+                  (o * (1 - o), "h = o tanh(c): the gradient reaching o is multiplied by tanh(c)")],
+        "to_dc": [(o * (1 - tc), "the derivative of tanh is 1 - tanh(c)**2, not 1 - tanh(c)"),
+                  (1 - tc ** 2, "h = o tanh(c): multiply by o as well")],
+        "to_di": [(i * (1 - i), "c = f c_prev + i g: the gradient reaching i is multiplied by g"),
+                  (g * (1 - i ** 2), "i is a sigmoid: its derivative is i (1 - i)")],
+        "to_df": [(f * (1 - f), "c = f c_prev + i g: the gradient reaching f is multiplied by c_prev"),
+                  (tc * f * (1 - f), "f multiplies the previous cell c_prev, not tanh(c)")],
+        "to_dg": [(i * g * (1 - g), "g is a tanh, not a sigmoid: its derivative is 1 - g**2"),
+                  (1 - g ** 2, "c = f c_prev + i g: the gradient reaching g is multiplied by i")],
+    }
+    for name, arr, w in zip(NAMES, got, want):
+        arr = np.asarray(arr, dtype=float)
+        if arr.shape != w.shape:
+            raise Mistake(f"{name} has shape {arr.shape}, expected {w.shape}: one number per "
+                          f"step, row and hidden unit")
+        if np.allclose(arr, w):
+            continue
+        for wrong, message in hints[name]:
+            if np.allclose(arr, wrong):
+                raise Mistake(f"{name}: {message}")
+        expect_close(arr, w, name, "work it out from c = f c_prev + i g and h = o tanh(c)")
 
 
 # --- exercise 4: one streaming step ------------------------------------------------------------

@@ -8,7 +8,7 @@ from ...profiling import matmul_flops
 from . import interact, slider
 
 
-def step_time_model(batch, hidden, input_size=1, overhead_us=15.0, gflops=50.0, elem_ns=15.0):
+def step_time_model(batch, hidden, input_size=1, overhead_us=15.0, gflops=50.0, elem_ns=25.0):
     """Predicted microseconds per time step (forward + backward) of the fast LSTM layer, in
     three parts: a fixed cost for the Python lines and NumPy calls (`overhead_us`), the matrix
     products at `gflops` (6 * batch * 4 hidden * (input + hidden) operations), and the
@@ -20,7 +20,7 @@ def step_time_model(batch, hidden, input_size=1, overhead_us=15.0, gflops=50.0, 
             "elementwise": batch * hidden * elem_ns / 1e3}
 
 
-def crossover_hidden(batch, input_size=1, overhead_us=15.0, gflops=50.0, elem_ns=15.0):
+def crossover_hidden(batch, input_size=1, overhead_us=15.0, gflops=50.0, elem_ns=25.0):
     """The hidden size at which the matrix products start to cost more than the overhead."""
     hs = np.arange(1, 4097)
     m = step_time_model(batch, hs, input_size, overhead_us, gflops, elem_ns)
@@ -28,7 +28,7 @@ def crossover_hidden(batch, input_size=1, overhead_us=15.0, gflops=50.0, elem_ns
     return int(hs[above[0]]) if len(above) else None
 
 
-def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_ns=15.0):
+def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_ns=25.0):
     """Stacked shares of one step's time against the hidden size (log axis)."""
     import matplotlib.pyplot as plt
     hs = np.unique(np.geomspace(4, 2048, 120).astype(int))
@@ -40,10 +40,12 @@ def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_n
                                                      "matrix products"],
                   colors=["#d95f02", "#7570b3", "#1b9e77"], alpha=0.85)
     ax1.set(xscale="log", xlabel="hidden size H", ylabel="share of a step's time (%)",
-            ylim=(0, 100), title=f"batch {batch}")
+            ylim=(0, 100), title=f"batch {batch}: shares (model)")
     ax1.legend(loc="lower left", fontsize=8)
-    for k, c in (("overhead", "#d95f02"), ("elementwise", "#7570b3"), ("matmul", "#1b9e77")):
-        ax2.plot(hs, m[k], color=c, label=k)
+    for k, c, label in (("overhead", "#d95f02", "Python + NumPy calls"),
+                        ("elementwise", "#7570b3", "elementwise"),
+                        ("matmul", "#1b9e77", "matrix products")):
+        ax2.plot(hs, m[k], color=c, label=label)
     ax2.plot(hs, total, "k--", label="total")
     ax2.set(xscale="log", yscale="log", xlabel="hidden size H", ylabel="microseconds per step",
             title="time per step (model)")
@@ -56,7 +58,7 @@ def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_n
     return fig
 
 
-def step_time_summary(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_ns=15.0):
+def step_time_summary(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_ns=25.0):
     """The widget's readout: where the matrix products take over."""
     cross = crossover_hidden(batch, input_size, overhead_us, gflops, elem_ns)
     m = step_time_model(batch, 128, input_size, overhead_us, gflops, elem_ns)
@@ -67,9 +69,10 @@ def step_time_summary(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, ele
             f"{100 * float(m['overhead']) / total:.0f}% of it in Python and NumPy calls")
 
 
-def step_cost_widget(batch=32, overhead_us=15.0, gflops=50.0):
-    """Sliders for the batch, the calls' cost and the products' speed."""
+def step_cost_widget(batch=32, overhead_us=15.0, gflops=50.0, elem_ns=25.0):
+    """Sliders for the batch, the calls' cost, the products' speed and the elementwise cost."""
     return interact(plot_step_time, step_time_summary,
                     batch=slider("batch", 1, 256, 1, batch, integer=True),
                     overhead_us=slider("calls, us per step", 1.0, 40.0, 1.0, overhead_us),
-                    gflops=slider("matmul GFLOP/s", 5.0, 200.0, 5.0, gflops))
+                    gflops=slider("matmul GFLOP/s", 5.0, 200.0, 5.0, gflops),
+                    elem_ns=slider("elementwise, ns per row x unit", 5.0, 60.0, 1.0, elem_ns))
