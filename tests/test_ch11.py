@@ -598,3 +598,26 @@ def test_weight_drop_gradient_is_the_derivative_for_a_fixed_mask():
     model = CharLM(8, 4, 4, num_layers=2, weight_drop=0.2, rng=np.random.default_rng(0))
     assert type(model.rnn.lstms[0]).__name__ == "WeightDropLSTM" and model.config["weight_drop"] == 0.2
     assert type(CharLM(8, 4, 4).rnn.lstms[0]) is L.LSTM  # no weight drop: plain layers
+
+
+# --- what the experiments shipped ---------------------------------------------------------------
+
+def test_shipped_model_loads_from_the_package_and_scores_what_its_record_says():
+    from importlib import resources
+
+    from lstm_lib.course.char_lm_study import encode_for, shipped_model
+    from lstm_lib.course.results import load_result
+
+    path = resources.files("lstm_lib.course.results") / "char_lm_model.npz"
+    assert path.stat().st_size <= 5_000_000
+    model = shipped_model()
+    run = load_result("char_lm_training.json")
+    assert {k: model.config[k] for k in run["config"]} == run["config"]
+    assert model.num_params() == run["params"]
+    c = tx.load_stdlib_corpus()
+    if model.info["python"] == __import__("platform").python_version():  # the same corpus
+        assert model.info["chars"] == c.chars
+        test = tx.bits_per_char(model.nll(encode_for(model, c.test_text)))
+        assert test == pytest.approx(run["test_bpc"], abs=2e-3)
+    assert encode_for(model, "\x00def")[0] == len(model.info["chars"]) - 1  # unknown character
+
