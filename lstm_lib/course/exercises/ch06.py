@@ -1,5 +1,6 @@
 """Self-checks for chapter 06 (backpropagation through time): the backward step of an LSTM
-with peepholes, the backward loop in windows (truncated BPTT), and a gradient check."""
+with peepholes, the backward loop in windows (truncated BPTT), and a gradient check of every
+parameter at once along a random direction."""
 from typing import NamedTuple
 
 import numpy as np
@@ -214,77 +215,97 @@ def check_backward_in_windows(fn):
                   f"multiple of window, t < T - 1) zero dh_next and dc_next first")
 
 
-# --- exercise 3: a gradient check ---------------------------------------------------------
+# --- exercise 3: a gradient check along one random direction ------------------------------
 
-def central_check(loss, param, analytic, eps=1e-5, one_sided=False, absolute=False, mean=False):
-    """The worst relative error of `analytic` against central differences (or a typical
-    mistake of it). `loss()` reads `param`, which is changed in place and restored."""
-    numeric = np.zeros_like(param)
-    for idx in np.ndindex(*param.shape):
-        old = param[idx]
-        param[idx] = old + eps
-        up = loss()
-        param[idx] = old if one_sided else old - eps
-        down = loss()
-        param[idx] = old
-        numeric[idx] = (up - down) / (eps if one_sided else 2 * eps)
-    diff = np.abs(analytic - numeric)
-    err = diff if absolute else diff / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)
-    return float(err.mean() if mean else err.max())
-
-
-def _gc_cases():
-    """(name, loss, param, analytic) for the checker: a smooth loss with its right gradient, the
-    same with one wrong entry, a loss a million times larger, and one with zero gradients."""
-    rng = np.random.default_rng(3)
-    a, p = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    q = p.copy()
-    q[0, :2] = 0.0  # entries whose gradient is exactly 0
-    wrong = a * np.cos(p)
-    wrong[1, 2] *= -1.0
-    return [("right", lambda: float(np.sum(a * np.sin(p))), p, a * np.cos(p)),
-            ("one wrong entry", lambda: float(np.sum(a * np.sin(p))), p, wrong),
-            ("large loss", lambda: 1e6 * float(np.sum(a * np.sin(p))), p, 1e6 * a * np.cos(p)),
-            ("zeros", lambda: float(np.sum(a * q ** 2)), q, 2 * a * q)]
+def directional_check(loss, params, grads, eps=1e-5, seed=0, one_sided=False, absolute=False,
+                      arrays=None):
+    """The relative error between sum_k <grads[k], V_k> and the central difference of `loss()`
+    along a random direction V (one standard-normal array per parameter, from `seed`), all
+    arrays of `params` moved together in place and put back. The switches plant the typical
+    mistakes: a one-sided difference, the absolute error, only the first `arrays` arrays moved
+    and summed."""
+    rng = np.random.default_rng(seed)
+    names = list(params)[:arrays]
+    V = {k: rng.standard_normal(params[k].shape) for k in names}
+    saved = {k: params[k].copy() for k in names}
+    for k in names:
+        params[k] += eps * V[k]
+    up = loss()
+    for k in names:
+        params[k][...] = saved[k] if one_sided else saved[k] - eps * V[k]
+    down = loss()
+    for k in names:
+        params[k][...] = saved[k]
+    n = (up - down) / (eps if one_sided else 2 * eps)
+    a = float(sum(np.sum(grads[k] * V[k]) for k in names))
+    return abs(a - n) if absolute else abs(a - n) / max(abs(a) + abs(n), 1e-12)
 
 
-@self_check("central differences, the worst relative error over all entries, the parameter left "
-            "as it was.")
-def check_gradient_check(fn):
-    """`fn(loss, param, analytic, eps)` returns the worst relative error |a - n| / (|a| + |n|)
-    over all entries of `param`, n from central differences of `loss()` (which reads `param`
-    in place); `param` must be unchanged afterwards."""
-    for name, loss, param, analytic in _gc_cases():
-        before = param.copy()
-        got = call(fn, loss, param, analytic.copy(), 1e-5, name="gradient_check")
-        if not np.array_equal(param, before, equal_nan=True):
-            param[...] = before
-            raise Mistake("param was left changed: put each entry back to its old value after the "
-                          "two evaluations of the loss")
-        value = expect_array(got, "your result")
-        if value.size != 1:
-            raise Mistake(f"return one number, the worst relative error, not {value.size} of them")
-        value = float(value.reshape(()))
-        if np.isnan(value):
-            raise Mistake("the result is NaN: where both gradients are 0 the relative error is "
-                          "0 / 0; divide by np.maximum(|a| + |n|, 1e-12)")
-        want = central_check(loss, param, analytic)
-        if name == "one wrong entry":
-            if value > 0.5:
-                continue
-            if np.isclose(value, central_check(loss, param, analytic, mean=True), rtol=1e-3):
-                raise Mistake("you averaged the errors: one wrong entry must fail the check, so "
-                              "return the worst (largest) relative error")
-            raise Mistake(f"a gradient with one wrong entry (sign flipped) got {value:.2g}; its "
-                          f"relative error is 1: is your error relative, per entry, and the max?")
-        if value < 1e-7:
-            continue
-        if np.isclose(value, central_check(loss, param, analytic, one_sided=True), rtol=1e-2):
-            raise Mistake(f"{value:.1e} on a correct gradient: that is a one-sided difference "
-                          f"(f(p + eps) - f(p)) / eps, whose error is of order eps; use "
-                          f"(f(p + eps) - f(p - eps)) / (2 eps)")
-        if np.isclose(value, central_check(loss, param, analytic, absolute=True), rtol=1e-2):
-            raise Mistake(f"{value:.1e} on a correct gradient of a large loss: that is the absolute "
-                          f"error; divide by |a| + |n| so that large and small entries count the same")
-        raise Mistake(f"{value:.1e} on a correct gradient (central differences give {want:.0e}): "
-                      f"compare n = (loss(p + eps) - loss(p - eps)) / (2 eps) with the analytic entry")
+def directional_case(scale=1.0, seed=8, B=2, T=4, I=2, H=3):
+    """(loss, params, grads) of an LSTM layer in float64 with L = scale * sum(h * R): params is
+    the layer's own dict (the loss reads it), grads the right gradients from its backward."""
+    from ...lstm import LSTM
+
+    layer = LSTM(I, H, dtype=np.float64, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    x, R = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H)) * scale
+
+    def loss():
+        layer.reset_state()
+        return float(np.sum(layer.forward(x) * R))
+
+    loss()
+    layer.backward(R)
+    return loss, layer.params, {k: g.copy() for k, g in layer.grads.items()}
+
+
+def _run_directional(fn, loss, params, grads, eps=1e-5, seed=0, what="a correct gradient"):
+    before = {k: p.copy() for k, p in params.items()}
+    value = call(fn, loss, params, {k: g.copy() for k, g in grads.items()}, eps, seed,
+                 name="directional_check")
+    moved = [k for k, p in params.items() if not np.allclose(p, before[k], rtol=1e-12, atol=1e-14)]
+    for k in params:
+        params[k][...] = before[k]
+    if moved:
+        raise Mistake(f"{', '.join(moved)} {'was' if len(moved) == 1 else 'were'} left changed: put "
+                      f"every array back to its old value after the two evaluations of the loss")
+    value = expect_array(value, "your result")
+    if value.size != 1:
+        raise Mistake(f"return one number, the relative error, not {value.size} of them")
+    value = float(value.reshape(()))
+    if not np.isfinite(value):
+        raise Mistake(f"the result on {what} is {value}: divide by max(|a| + |n|, 1e-12)")
+    return value
+
+
+@self_check("two forward passes check every parameter at once: moved together along V, put back, "
+            "compared with sum(grads * V) by a relative error.")
+def check_directional(fn):
+    """`fn(loss, params, grads, eps, seed)` returns |a - n| / (|a| + |n|) with n the central
+    difference of `loss()` along a random direction V of all arrays in `params` (moved in place
+    and restored) and a = sum over the arrays of sum(grads[k] * V[k])."""
+    loss, params, grads = directional_case()
+    right = [_run_directional(fn, loss, params, grads, seed=s) for s in (0, 1, 2)]
+    if max(right) > 1e-7:
+        worst = max(right)
+        coarse = _run_directional(fn, loss, params, grads, eps=1e-4)  # seed 0, eps ten times larger
+        if 5 < coarse / max(right[0], 1e-300) < 20:
+            raise Mistake(f"{worst:.1e} on a correct gradient, and ten times more with eps ten times "
+                          f"larger: that is a one-sided difference (L(p + eps V) - L(p)) / eps, whose "
+                          f"error is of order eps; use (L(p + eps V) - L(p - eps V)) / (2 eps)")
+        raise Mistake(f"{worst:.1e} on a correct gradient, where central differences give about 1e-10: "
+                      f"move every array by +eps V and by -eps V, n = (up - down) / (2 eps), and "
+                      f"a = sum over all arrays of np.sum(grads[k] * V[k])")
+    big_loss, big_params, big_grads = directional_case(scale=1e6)
+    big = _run_directional(fn, big_loss, big_params, big_grads, what="a correct gradient of a large loss")
+    if big > 1e-7:
+        raise Mistake(f"{big:.1e} on a correct gradient of a loss a million times larger: that is the "
+                      f"absolute error |a - n|; divide by |a| + |n| so the size of the loss does not matter")
+    for name in params:
+        wrong = {k: g * (1.5 if k == name else 1.0) for k, g in grads.items()}
+        caught = [_run_directional(fn, loss, params, wrong, seed=s, what=f"a gradient with {name} wrong")
+                  for s in (0, 1, 2)]
+        if max(caught) < 1e-3:
+            raise Mistake(f"with grads[{name!r}] 1.5 times too large your check still reports "
+                          f"{max(caught):.1e}: every array must move along its own part of V, and a "
+                          f"sums np.sum(grads[k] * V[k]) over all of them")
