@@ -1,14 +1,22 @@
 """Chapter 12's course side: the smoother study (lstm_lib.course.smoothness), the exercise
 checkers and the learning-rate widget (lstm_lib.course.widgets.race). Torch-free but for the
 tests of the weight-copy checker."""
+import json
+import pathlib
+import re
+
 import matplotlib
 import numpy as np
 import pytest
 
 from lstm_lib.course.exercises import ch12
-from lstm_lib.course.smoothness import Knobs, roughness, smoother_study, study_table, train_variant
+from lstm_lib.course import smoothness as S
+from lstm_lib.course.smoothness import Knobs, roughness, train_variant
 from lstm_lib.course.widgets import race
 from lstm_lib.forecasting import prepare
+from lstm_lib.layers import Linear
+from lstm_lib.lstm import LSTM
+from lstm_lib.optim import SGD
 from lstm_lib.series import Series, load_bundled
 
 matplotlib.use("Agg")
@@ -25,6 +33,46 @@ def test_roughness_on_known_inputs():
         roughness([1.0, 2.0])
 
 
+def test_recipes_are_every_combination_named_by_what_differs():
+    r = S.recipes()
+    assert len(r) == 16 and len(set(r.values())) == 16
+    names = list(r)
+    assert names[0] == "shared recipe" and names[1:4] == ["small lr", "summed", "raw input"]
+    assert names[8] == "momentum-SGD" and names[-1] == "all four (from-scratch recipe)"
+    assert r["momentum-SGD + raw input"] == Knobs("momentum", S.SHARED_LR, "mean", False)
+    assert r["all four (from-scratch recipe)"] == Knobs("momentum", S.SMALL_LR, "sum", False)
+
+
+def test_nominal_step_of_each_optimiser():
+    assert Knobs("adam", 0.01, "sum").nominal_step() == 0.01  # Adam: summing changes nothing
+    assert Knobs("momentum", 0.01).nominal_step() == pytest.approx(0.1)  # 1 / (1 - 0.9)
+    assert Knobs("momentum", 5e-4, "sum").nominal_step(64) == pytest.approx(0.32)  # x 64 x 10
+    assert Knobs("momentum", 5e-4, "sum").nominal_step(8) == pytest.approx(0.04)
+
+
+def test_step_meter_measures_the_update():
+    lin = Linear(4, 1, dtype=np.float64)
+    lin.grads["W"][...] = np.array([[1.0], [-2.0], [0.0], [3.0]])
+    lin.grads["b"][...] = 4.0
+    meter = S.StepMeter(SGD(lin, 0.1), lin, watch=("W",))
+    meter.step()
+    assert meter.lr == 0.1
+    assert meter.rms_all == [pytest.approx(0.1 * np.sqrt((1 + 4 + 0 + 9 + 16) / 5))]
+    assert meter.rms_watch == [pytest.approx(0.1 * np.sqrt(14 / 4))]
+
+
+def test_gate_saturation_counts_flat_gates():
+    lstm = LSTM(1, 2, dtype=np.float64)
+    X = np.random.default_rng(0).standard_normal((3, 4, 1))
+    for name in lstm.params:
+        lstm.params[name][...] = 0.0
+    assert S.gate_saturation(lstm, X) == 0.0  # every gate at z = 0
+    lstm.params["b"][...] = 10.0
+    assert S.gate_saturation(lstm, X) == 1.0
+    lstm.params["b"][...] = 3.0  # beyond the tanh's 2.65, inside the sigmoid's 4.6: only g is flat
+    assert S.gate_saturation(lstm, X) == 0.25
+
+
 def sine_data(n):
     v = 50 + 40 * np.sin(2 * np.pi * np.arange(n) / 11)
     return prepare(Series("sine", [str(i) for i in range(n)], v, "u"), window=6, difference=False)
@@ -32,21 +80,29 @@ def sine_data(n):
 
 def test_small_learning_rate_gives_smoother_predictions():
     d = sine_data(120)
-    fast, _ = train_variant(d, Knobs(lr=1e-2), epochs=15, hidden=8)
-    slow, _ = train_variant(d, Knobs(lr=1e-4), epochs=15, hidden=8)
-    assert roughness(slow) < 0.5 * roughness(fast)
+    fast = train_variant(d, Knobs(lr=1e-2), epochs=15, hidden=8)
+    slow = train_variant(d, Knobs(lr=1e-4), epochs=15, hidden=8)
+    assert slow.roughness < 0.5 * fast.roughness
+    assert slow.step_all < 0.1 * fast.step_all  # Adam's step is about lr
+    raw = train_variant(d, Knobs(lr=1e-2, scaled_input=False), epochs=3, hidden=8)
+    assert raw.saturation > 0.3 > fast.saturation  # raw input 10..90: the gates go flat
 
 
 def test_study_reports_diverged_runs_and_leaves_them_out():
     d = sine_data(80)
     wild = Knobs(lr=1e8, optimizer="momentum", reduction="sum", scaled_input=False)  # overflows
-    recipes = {"tame": Knobs(lr=1e-2), "wild": wild}
-    rows = smoother_study(d, seeds=(0,), epochs=3, hidden=4, recipes=recipes)
-    assert rows[0].diverged == [False] and np.isfinite(rows[0].mse[0])
-    assert rows[1].diverged == [True] and np.isnan(rows[1].mse[0]) and rows[1].pred is None
-    table = study_table(rows, d.y_test_units)
-    assert "| wild |" in table and "diverged in 1 of 1 runs" in table
-    assert f"| the truth itself | | 0 | {roughness(d.y_test_units):.4g} |" in table
+    blown = Knobs(lr=30.0, optimizer="momentum", reduction="sum", scaled_input=False)  # finite, huge
+    study = S.smoother_study(d, {"shared recipe": Knobs(lr=1e-2), "wild": wild, "blown": blown},
+                             seeds=(0,), epochs=3, hidden=4)
+    assert not study["shared recipe"][0].diverged and np.isfinite(study["shared recipe"][0].mse)
+    for name in ("wild", "blown"):
+        assert study[name][0].diverged and np.isnan(study[name][0].mse) and study[name][0].pred is None
+    numbers = S.study_numbers(study)
+    table = S.study_table(numbers, roughness(d.y_test_units), knobs={"shared recipe": Knobs(lr=1e-2),
+                                                                     "wild": wild, "blown": blown})
+    wild_row = next(line for line in table.splitlines() if line.startswith("| wild |"))
+    assert wild_row == "| wild | 6.4e+10 × gradient | - | - | - (1 of 1 runs diverged) | - | - | - |"
+    assert "| 1.0 ± 0.0 |" in table.splitlines()[2]  # the shared recipe's MSE / its own
 
 
 # --- exercise 1: roughness -----------------------------------------------------------------
@@ -80,7 +136,58 @@ def test_roughness_checker_placeholder():
     assert not ok and "no answer yet" in message
 
 
-# --- exercise 2: copy the weights from torch -----------------------------------------------
+# --- exercise 2: the fraction of flat gates --------------------------------------------------
+
+def _flat(variant):
+    """A flat-fraction answer with one planted change."""
+    def fn(lstm, X):
+        p, H = lstm.params, lstm.hidden_size
+        h = lstm.forward(X)
+        h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+        if variant == "h_t":
+            h_prev = h
+        z = X @ p["W_x"] + h_prev @ p["W_h"] + (0 if variant == "no bias" else p["b"])
+        if variant == "no W_h":
+            z = X @ p["W_x"] + p["b"]
+        limit = np.full(4 * H, 4.6)
+        block = slice(H, 2 * H) if variant == "f as tanh" else slice(2 * H, 3 * H)
+        limit[block] = 4.6 if variant == "one threshold" else 2.65
+        flat = (z > limit) if variant == "no abs" else (np.abs(z) > limit)
+        if variant == "sigmoids only":
+            flat = flat[..., np.r_[0:2 * H, 3 * H:4 * H]]
+        if variant == "gate values":  # via sigmoid(z) < 0.01 or > 0.99: a threshold of 4.595
+            s = 1 / (1 + np.exp(-z))
+            flat = (s < 0.01) | (s > 0.99)
+            flat[..., 2 * H:3 * H] = np.abs(np.tanh(z[..., 2 * H:3 * H])) > 0.99
+        return flat.sum() if variant == "count" else flat.mean()
+    return fn
+
+
+def test_flat_fraction_checker_accepts_right_answers():
+    assert ch12.check_flat_fraction.verdict(S.gate_saturation)[0]
+    assert ch12.check_flat_fraction.verdict(_flat("right"))[0]
+    assert ch12.check_flat_fraction.verdict(_flat("gate values"))[0]
+
+
+@pytest.mark.parametrize("variant, words", [
+    ("h_t", "you used h[t]"), ("no W_h", "recurrent term"), ("no bias", "bias b is missing"),
+    ("one threshold", "the candidate g is a tanh"), ("f as tanh", "wrong block"),
+    ("sigmoids only", "the candidate g counts too"), ("no abs", "large negative z"),
+    ("count", "return the fraction"),
+])
+def test_flat_fraction_checker_names_the_mistake(variant, words):
+    ok, message = ch12.check_flat_fraction.verdict(_flat(variant))
+    assert not ok and words in message, message
+
+
+def test_flat_fraction_checker_other_mistakes():
+    ok, message = ch12.check_flat_fraction.verdict(lambda lstm, X: 0.5)
+    assert not ok and "expected" in message and "h[t-1] W_h" in message
+    ok, message = ch12.check_flat_fraction.verdict(lambda lstm, X: np.zeros(3))
+    assert not ok and "return one number" in message
+
+
+# --- exercise 3: copy the weights from torch -----------------------------------------------
 
 def _parts(m):
     w_ih, w_hh = m.weight_ih_l0.detach().numpy(), m.weight_hh_l0.detach().numpy()
@@ -129,6 +236,14 @@ def test_copy_checker_names_the_mistake(wrong, words):
     pytest.importorskip("torch")
     ok, message = ch12.check_copy_from_torch.verdict(wrong)
     assert not ok and words in message, message
+
+
+def test_copy_checker_without_torch_says_so_in_one_line(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    ok, message = ch12.check_copy_from_torch.verdict(_copy)
+    assert not ok and message == "this exercise needs PyTorch: PyTorch is not installed (pip install torch)"
 
 
 def test_copy_checker_leaves_torch_random_state_alone():
@@ -192,3 +307,82 @@ def test_widget_builds(quick):
     before = readout.value
     sliders[0].value = -2.0
     assert readout.value != before and "lr = 0.01" in readout.value
+
+
+# --- what the chapter and the README show from stored runs -----------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _markdown(path):
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown")
+
+
+def test_speed_table_of_the_chapter_is_the_stored_benchmark():
+    stored_path = ROOT / "benchmarks" / "results_cpu_1thread.json"
+    if not stored_path.exists():
+        pytest.skip("no stored benchmark in this checkout")
+    stored = json.loads(stored_path.read_text())["cpu, as set"]
+    text = _markdown(ROOT / "notebooks" / "12_against_pytorch.ipynb")
+    rows = re.findall(r"^\| (\d+), (\d+), (\d+), (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text, re.M)
+    lstm = [r for r in stored["results"] if r["kind"] == "LSTM"]
+    assert len(rows) == len(lstm) == 4
+    for row, r in zip(rows, lstm):
+        assert tuple(map(int, row[:4])) == (r["batch"], r["time"], r["input"], r["hidden"])
+        assert row[4:] == (f"{r['ms']['lstm_lib']:.2f}", f"{r['ms']['torch']:.2f}", f"{r['ratio']:.2f}")
+    blas = stored["blas"]
+    for fact in (stored["processor"], f"NumPy {stored['numpy_version']}",
+                 f"OpenBLAS {blas['version'][:6]} (kernel {blas['architecture']})",
+                 f"torch {stored['torch_version'].split('+')[0]}", f"median of {stored['rounds']} rounds"):
+        assert fact in text, fact
+    worst = max(r["ratio"] for r in lstm)
+    assert min(r["ratio"] for r in lstm) >= 0.995 and f"up to {worst:.1f} times as long" in text
+
+
+def test_readme_shows_the_stored_race():
+    from lstm_lib import race as R
+    from lstm_lib.course.results import load_result
+
+    stored = load_result("race_co2.json")
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The race against PyTorch"):readme.index("## Inside lstm_lib")]
+    assert R.results_table(stored) in section
+    assert stored["recipe"] == vars(R.Recipe())  # the default command's run
+    neural = [r["key"] for r in stored["results"] if r["key"] not in R.BASELINES]
+    pairs = {frozenset((a, b)) for a in neural for b in neural if a != b and R.separated(stored, a, b)}
+    assert pairs == {frozenset(("lstm_lib", k)) for k in ("lstm_lib_torch_init", "torch_lstm_one_bias",
+                                                          "torch_lstm", "torch_gru")}
+    assert all(R.separated(stored, k, "linear") for k in neural)
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker (the weight copy only
+    with torch)."""
+    from lstm_lib.course.exercises.solutions import failing_solutions
+
+    notebook = ROOT / "notebooks" / "12_against_pytorch.ipynb"
+    checks = [("my_roughness", ch12.check_roughness), ("my_flat_fraction", ch12.check_flat_fraction)]
+    try:
+        import torch  # noqa: F401
+        checks.append(("my_copy", ch12.check_copy_from_torch))
+    except ImportError:
+        pass
+    assert not failing_solutions(notebook, checks)
+
+
+def test_chapter_runs_without_torch():
+    """Without PyTorch each section that needs it prints one line, the exercise checker that
+    needs it says so, and the rest of the chapter runs (torch is blocked in the kernel)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    folder = ROOT / "notebooks"
+    nb = nbformat.read(folder / "12_against_pytorch.ipynb", as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell('import sys\nsys.modules["torch"] = None  # no torch'))
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()  # raises on any error
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert text.count("PyTorch is not installed (pip install torch)") == 4  # sections 1, 2, 4, exercise 3
+    assert "Traceback" not in text and "max |diff|" not in text  # the parity section was skipped
+    assert "live, 3 seeds" in text and "no answer yet" in text  # the torch-free parts ran

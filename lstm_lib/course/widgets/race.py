@@ -1,7 +1,8 @@
 """Chapter 12 widget: learning rate and momentum -> how far training gets, and how smooth it looks.
 
-The "smoother" story of chapter 12 in a model small enough to retrain on every slider move: a
-linear autoregression on the sunspot windows (next value = weights . last 12 values + bias),
+One road to a "smoother" forecast in chapter 12 (small steps; the chapter's main one, raw input
+flattening the LSTM's gates, needs gates) in a model small enough to retrain on every slider
+move: a linear autoregression on the sunspot windows (next value = weights . last 12 values + bias),
 started from zero weights (it then predicts the training mean: a flat line) and trained by
 minibatch gradient descent with momentum for a fixed number of epochs, with lstm_lib's own
 Linear, MSELoss and Momentum. One run takes a few milliseconds.
