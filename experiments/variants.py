@@ -1,6 +1,6 @@
 """The full LSTM-variants study of chapter 14, too long for the notebook's time budget.
 
-    python experiments/variants.py             # the full sweep (about 45 minutes on one idle core)
+    python experiments/variants.py             # the full sweep (82 minutes on one core of a loaded, shared machine)
     python experiments/variants.py --quick     # a few short runs, to try the script
     python experiments/variants.py --resume    # keep the runs already in the results file
 

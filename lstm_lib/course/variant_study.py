@@ -243,12 +243,14 @@ TRAIN = {"adding": train_adding, "reset": train_reset, "lm": train_lm}
 # --- reading the study ------------------------------------------------------------------------
 
 def summarize(study, task, label, forget_bias=1.0):
-    """The final metric of one configuration over its seeds: n, mean, min, max of the runs
-    that finished, `diverged` (how many did not), and `values` (per seed, None = diverged)."""
+    """The final metric of one configuration over its seeds: n, median, mean, min, max of the
+    runs that finished, `diverged` (how many did not), and `values` (per seed, None = diverged).
+    The median is the summary to quote: one run that blew up drags the mean anywhere."""
     values = [r["final"] for r in study["runs"] if r["task"] == task and r["variant"] == label
               and r["forget_bias"] == forget_bias]
     done = [v for v in values if v is not None]
     return {"n": len(values), "diverged": len(values) - len(done), "values": values,
+            "median": float(np.median(done)) if done else None,
             "mean": float(np.mean(done)) if done else None,
             "min": min(done) if done else None, "max": max(done) if done else None}
 
