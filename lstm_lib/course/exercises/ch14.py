@@ -4,8 +4,9 @@ from dataclasses import replace
 import numpy as np
 
 from ...activations import sigmoid
-from ...variants import CIFGLSTM, variant_gates_backward, variant_step
-from ..selfcheck import Mistake, expect_array, expect_shape, self_check
+from ...variants import CIFGLSTM, VariantLSTM, variant_gates_backward, variant_step
+from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
+from ..variant_study import reset_sum_stream
 
 NAMES = ("dx", "dh_prev", "dc_prev", "dW_x", "dW_h", "db")
 
@@ -99,54 +100,86 @@ def _call(fn, args, name):
         raise Mistake(f"{name} raised {type(exc).__name__}: {exc}")
 
 
-# --- exercise 2: the reset task's target --------------------------------------------------------
+# --- exercise 2: a forget gate by hand ------------------------------------------------------------
 
-def reset_case(seed=3, n=40, T=60):
-    rng = np.random.default_rng(seed)
-    values = rng.random((n, T))
-    marks = (rng.random((n, T)) < 0.15).astype(float)
-    return np.stack([values, marks], axis=-1)
+HAND_TOL = 1e-4  # normalised error of c against s * y: about 1 % rms (and |s| > 1e-3)
 
 
-def _running_sum(x, include_marked=True, reset=True, after=False):
-    values, marks = x[..., 0], x[..., 1]
-    y, total = np.empty(values.shape), np.zeros(len(x))
-    for t in range(values.shape[1]):
-        if after:
-            total = total + values[:, t]
-            y[:, t] = total
-            total = total * (1 - marks[:, t])
-            continue
-        keep = 1 - marks[:, t] if reset else 1
-        total = total * keep + (values[:, t] if include_marked else values[:, t] * keep)
-        y[:, t] = total
-    return y[..., None]
+def hand_case():
+    """The streams the hand-wired cell is run on: x (8, 400, 2) float64 and y (8, 400)."""
+    x, y = reset_sum_stream(8, 400, np.random.default_rng(14))
+    return x.astype(np.float64), y[..., 0].astype(np.float64)
 
 
-@self_check("your targets are the running sums since the last marker.")
-def check_running_sum(fn):
-    """Exercise 2. `fn(x)` with x (n, T, 2) (values, markers) -> y (n, T, 1)."""
-    if not callable(fn):
-        raise Mistake("pass the function itself, e.g. check_running_sum(running_sum)")
-    x = reset_case()
-    y = expect_array(_call(fn, (x.copy(),), "running_sum"), "y")
-    if y.shape == x.shape[:2]:
-        raise Mistake(f"y has shape {y.shape}; return (n, T, 1): add the last axis with y[..., None]")
-    y = expect_shape(y, x.shape[:2] + (1,), "y")
-    if np.allclose(y, _running_sum(x), atol=1e-9):
+def hand_wired_run(W_x, W_h, b):
+    """Run one LSTM unit with these weights over hand_case()'s streams from a zero state:
+    (normalised error of c against the best s * y, s, gate traces (8, 400) by name)."""
+    x, y = hand_case()
+    layer = VariantLSTM(2, 1, dtype=np.float64)
+    for name, value in (("W_x", W_x), ("W_h", W_h), ("b", b)):
+        layer.params[name][...] = value
+    with np.errstate(over="ignore", invalid="ignore"):
+        layer.forward(x)
+    traces = {k: v[..., 0] for k, v in layer.gate_traces().items()}  # each (8, 400)
+    c = traces["c"]
+    s = float((c * y).sum() / (y * y).sum())
+    err = float(np.mean((c - s * y) ** 2) / (s * s * np.var(y))) if s != 0 else float("inf")
+    return err, s, traces
+
+
+@self_check("c_t = s * y_t to about 1 %: f stays at 1 between markers and the marker shuts it, "
+            "so the cell empties and the new sum starts from the marked value.")
+def check_hand_wired(W_x, W_h, b):
+    """Exercise 2. One LSTM unit (blocks i, f, g, o; inputs value, marker) whose cell state
+    follows the running sum with resets: c_t = s * y_t for some scale s."""
+    W_x = expect_shape(W_x, (2, 4), "W_x")
+    W_h = expect_shape(W_h, (1, 4), "W_h")
+    b = expect_shape(b, (4,), "b")
+    for arr, name in ((W_x, "W_x"), (W_h, "W_h"), (b, "b")):
+        expect_finite(arr, name)
+    if not (W_x.any() or W_h.any() or b.any()):
+        raise Mistake("no answer yet: every weight is still 0; set the entries that matter")
+    err, s, t = hand_wired_run(W_x, W_h, b)
+    if err < HAND_TOL and abs(s) > 1e-3:
         return
-    known = [
-        (_running_sum(x, reset=False), "the sum never resets: at a marker the old sum is dropped"),
-        (_running_sum(x, include_marked=False), ("a marked step starts the new sum with its own "
-                                                 "value, not with 0")),
-        (_running_sum(x, after=True), ("the reset comes one step late: the marked step's value "
-                                       "already belongs to the new sum")),
-    ]
-    for bad, message in known:
-        if np.allclose(y, bad, atol=1e-9):
-            raise Mistake(message)
-    t = int(np.argmax(np.abs(y - _running_sum(x)).max(axis=(0, 2)) > 1e-9))
-    raise Mistake(f"the sums differ from step {t} on: y_t = v_t if marker_t else y_(t-1) + v_t")
+    if np.abs(W_h[0, :3]).max() > 0:
+        raise Mistake("W_h feeds h back into i, f and g: this cell needs no feedback, and h = "
+                      "o * tanh(c) would bend the sum; set the first three columns of W_h to 0")
+    x, _ = hand_case()
+    marked = x[..., 1] == 1
+    f_mark, f_else = float(t["f"][marked].mean()), float(t["f"][~marked].mean())
+    if f_mark > f_else + 0.01:
+        raise Mistake(f"the marker opens the forget gate (f = {f_mark:.2f} at the markers, "
+                      f"{f_else:.2f} elsewhere): its weight W_x[1, 1] must be negative")
+    if f_mark > f_else - 0.01:
+        raise Mistake(f"the forget gate does not react to the marker (f = {f_mark:.2f} at the "
+                      f"markers and {f_else:.2f} elsewhere): give the marker, row 1 of W_x, a "
+                      f"large negative weight into the f column (column 1)")
+    if f_else < 0.999:
+        raise Mistake(f"between markers f = {f_else:.4f}, so the cell keeps only "
+                      f"{f_else ** 10:.1%} of its sum after 10 steps: raise the forget bias b[1]")
+    if f_mark > 1e-3:
+        raise Mistake(f"at the markers f = {f_mark:.3f}, so part of the old sum survives each "
+                      f"reset: make W_x[1, 1] more negative than the forget bias is positive")
+    i = t["i"]
+    if i.max() < 0.01:
+        raise Mistake(f"the input gate is shut (i at most {i.max():.3f}): nothing is written; "
+                      f"open it with a large bias b[0]")
+    if i.max() - i.min() > 0.01 * i.max():
+        raise Mistake(f"the input gate moves (from {i.min():.2f} to {i.max():.2f}): every value "
+                      f"must be written with the same weight; keep i constant (a bias, no weights)")
+    if W_x[0, 2] == 0:
+        raise Mistake("the candidate does not read the value: W_x[0, 2] is 0")
+    if b[2] != 0 or W_x[1, 2] != 0:
+        raise Mistake("the candidate has an offset (b[2] or the marker's W_x[1, 2] is not 0): it "
+                      "adds the same amount whatever the value, so c counts steps as well as values")
+    z_max = float(np.abs(x @ W_x[:, 2] + b[2]).max())  # z_g (W_h plays no part by now)
+    if z_max > 0.5:
+        raise Mistake(f"tanh bends the candidate: z_g reaches {z_max:.2f}, where tanh(z) is "
+                      f"{1 - np.tanh(z_max) / z_max:.0%} short of z, so large values count for "
+                      f"less; make W_x[0, 2] smaller, so that tanh(z) is about z")
+    raise Mistake(f"c does not follow the running sum: normalised error {err:.1e}, "
+                  f"it should be below {HAND_TOL:g}")
 
 
 # --- exercise 3: PyTorch's two biases ------------------------------------------------------------
