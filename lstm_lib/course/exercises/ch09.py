@@ -165,15 +165,15 @@ def _below(I, H):
 
 MATCH_MISTAKES = (
     (lambda I, H: round(4 * H / 3),
-     "4/3 of the LSTM's hidden size matches the weights per unit only when H is large: the "
-     "parameters grow like H * (I + H + 1), so compare gru_params(I, H) with lstm_params(I, lstm_hidden)"),
+     ("4/3 of the LSTM's hidden size matches the weights per unit only when H is large: the "
+      "parameters grow like H * (I + H + 1), so compare gru_params(I, H) with lstm_params(I, lstm_hidden)")),
     (lambda I, H: closest_hidden(4 * H * (I + H + 2), lambda k: 3 * k * (I + k + 2)),
-     "those are torch's counts (two bias vectors per block); count lstm_lib's: one fused bias, plus "
-     "b_hn (H) for the GRU"),
+     ("those are torch's counts (two bias vectors per block); count lstm_lib's: one fused bias, plus "
+      "b_hn (H) for the GRU")),
     (lambda I, H: closest_hidden(lstm_params(I, H), lambda k: 3 * k * (I + k + 1)),
      "the GRU's count is missing b_hn: lstm_lib keeps it apart, H more parameters"),
-    (_below, "that is the largest GRU not above the LSTM; the closest one can be one unit larger: "
-             "compare both neighbours"),
+    (_below, ("that is the largest GRU not above the LSTM; the closest one can be one unit larger: "
+              "compare both neighbours")),
 )
 
 
