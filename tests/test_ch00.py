@@ -162,8 +162,10 @@ def test_report_names_what_cannot_run_without_torch():
 
 def test_parts_on_required_alone(monkeypatch):
     parts = environment.parts_on_required_alone()
-    assert "05 (all but section 4)" in parts and "12" not in parts and "02" in parts
+    assert "05 (all but section 4)" in parts and "02" in parts
+    assert "12 (all but sections 1, 2, 4)" in parts  # torch in 1, 2, 4 and plotly in 2: listed once
     monkeypatch.setattr(environment, "OPTIONAL_PARTS", (("02", ("1", "3"), "torch", "x"),
+                                                        ("02", ("10", "3"), "plotly", "x"),
                                                         ("03", "all", "torch", "y")))
     parts = environment.parts_on_required_alone()
-    assert "02 (all but sections 1, 3)" in parts and "03" not in parts and "12" in parts
+    assert "02 (all but sections 1, 3, 10)" in parts and "03" not in parts and "12" in parts

@@ -226,9 +226,9 @@ def study_table(numbers, truth_roughness, knobs=None, unit="units", batch_size=6
         return "-" if not np.isfinite(m) else f"{m:{fmt}} ± {s:{fmt}}{unit}"
 
     cols = {k: stats(numbers, k) for k in ("step_all", "step_input", "mse", "roughness", "saturation")}
-    lines = [f"| recipe | step asked for | RMS step per update, all parameters | RMS step, input "
+    lines = [(f"| recipe | step asked for | RMS step per update, all parameters | RMS step, input "
              f"weights | test MSE ({unit})² | MSE / shared recipe's | roughness / truth's | "
-             f"gates in the flat part |", "|---|---|---|---|---|---|---|---|"]
+             f"gates in the flat part |"), "|---|---|---|---|---|---|---|---|"]
     for name, runs in numbers.items():
         k = knobs[name]
         n_div = sum(r["diverged"] for r in runs)

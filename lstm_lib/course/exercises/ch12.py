@@ -76,8 +76,8 @@ def _saturation_mistakes(lstm, X):
     sigmoid_cols = np.r_[0:2 * H, 3 * H:4 * H]
     return [
         (np.mean(np.abs(X @ p["W_x"] + h @ p["W_h"] + p["b"]) > limit),
-         "the gates at step t see h[t-1], the state before the step; you used h[t], the output of "
-         "the same step: shift the outputs by one (h[-1] = 0)"),
+         ("the gates at step t see h[t-1], the state before the step; you used h[t], the output of "
+         "the same step: shift the outputs by one (h[-1] = 0)")),
         (np.mean(np.abs(X[:, 1:] @ p["W_x"] + h[:, :-1] @ p["W_h"] + p["b"]) > limit),
          "the first time step is missing: its previous state is h = 0, so z_0 = x_0 W_x + b"),
         (np.mean(np.abs(X @ p["W_x"] + p["b"]) > limit),

@@ -122,7 +122,7 @@ def check_multipliers(fn):
     got = _call(fn, *(a.copy() for a in inputs))
     if not isinstance(got, (tuple, list)) or len(got) != 5:
         raise Mistake("return five arrays: to_do, to_dc, to_di, to_df, to_dg")
-    i, f, g, o, tc, c_prev = inputs
+    i, f, g, o, tc, _c_prev = inputs
     want = reference_multipliers(*inputs)
     hints = {
         "to_do": [(tc * o, "the output gate's sigmoid has a derivative too: tanh(c) o (1 - o)"),
