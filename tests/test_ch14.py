@@ -285,17 +285,14 @@ def test_folded_solutions_in_the_chapter_pass_their_checkers():
     import pathlib
     import re
 
-    import lstm_lib as L
+    from lstm_lib.course.exercises.solutions import folded_solutions, run_solutions
 
     path = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "14_which_parts_matter.ipynb"
-    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                     if c["cell_type"] == "markdown")
-    blocks = re.findall(r"<summary>Solution</summary>\s*```python\n(.*?)```", text, re.DOTALL)
-    assert len(blocks) == 2
-    namespace = {"np": np, "L": L}
-    for block in blocks:
-        exec(block, namespace)  # noqa: S102 - the chapter's own folded solution
+    assert len(folded_solutions(path)) == 2
+    namespace = run_solutions(path)
     assert ch14.check_cifg.verdict(namespace["cifg_step"], namespace["cifg_step_backward"])[0]
     assert ch14.check_hand_wired.verdict(namespace["W_x"], namespace["W_h"], namespace["b"])[0]
+    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown")
     inline = re.search(r"is left: `(.*?)`", text).group(1)
     assert ch14.check_double_bias.verdict(eval(inline, namespace))[0]

@@ -71,3 +71,24 @@ def expect_close(actual, expected, name, hint="", atol=1e-6, rtol=1e-5):
     if not np.allclose(actual, expected, atol=atol, rtol=rtol):
         diff = float(np.max(np.abs(actual - np.asarray(expected))))
         raise Mistake(f"{name} is off by up to {diff:.3g}" + (f": {hint}" if hint else ""))
+
+
+def call(fn, *args, name=None):
+    """Call the learner's function; any exception except NotImplementedError (the exercise not
+    done yet) becomes a Mistake that names it."""
+    name = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise Mistake(f"expected a function, got {type(fn).__name__}: pass the function itself, "
+                      f"without calling it")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        raise Mistake(f"{name} raised {type(exc).__name__}: {exc}")
+
+
+def close(a, b, atol=1e-8):
+    """Same shape and values (used to recognise a typical wrong answer)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=1e-6))

@@ -1,28 +1,7 @@
 """Self-checks for chapter 01, RNNs and their gradients."""
 import numpy as np
 
-from ..selfcheck import Mistake, expect_close, expect_finite, expect_shape, self_check
-
-# --- helpers the checkers of chapters 01-04 share ----------------------------------------
-
-def call(fn, *args, name=None):
-    """Call the learner's function; any exception except NotImplementedError becomes a Mistake."""
-    name = name or getattr(fn, "__name__", "your function")
-    if not callable(fn):
-        raise Mistake(f"expected a function, got {type(fn).__name__}: pass the function itself, "
-                      f"without calling it")
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-        raise Mistake(f"{name} raised {type(exc).__name__}: {exc}")
-
-
-def close(a, b, atol=1e-8):
-    """Same shape and values (used to recognise a typical wrong answer)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=1e-6))
+from ..selfcheck import Mistake, call, close, expect_close, expect_finite, expect_shape, self_check
 
 
 def relu_network(seed=24, T=5, H=4):

@@ -4,8 +4,7 @@ import itertools
 import numpy as np
 
 from ...activations import sigmoid
-from ..selfcheck import Mistake, expect_array, expect_close, expect_finite, self_check
-from .ch01 import call, close
+from ..selfcheck import Mistake, call, close, expect_array, expect_close, expect_finite, self_check
 
 
 def _kept(bias, steps):

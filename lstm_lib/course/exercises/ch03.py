@@ -3,8 +3,7 @@ spreads under random writes."""
 import numpy as np
 
 from ...activations import sigmoid
-from ..selfcheck import Mistake, expect_array, expect_close, expect_finite, self_check
-from .ch01 import call, close
+from ..selfcheck import Mistake, call, close, expect_array, expect_close, expect_finite, self_check
 
 
 def _gate_sequence(B=2, T=5, H=3, seed=4):

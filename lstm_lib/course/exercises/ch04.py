@@ -2,8 +2,16 @@
 import numpy as np
 
 from ...cells import lstm_step, lstm_step_backward
-from ..selfcheck import Mistake, expect_array, expect_close, expect_finite, expect_shape, self_check
-from .ch01 import call, close
+from ..selfcheck import (
+    Mistake,
+    call,
+    close,
+    expect_array,
+    expect_close,
+    expect_finite,
+    expect_shape,
+    self_check,
+)
 
 
 def lstm_network(seed=4, B=2, T=6, I=2, H=3):

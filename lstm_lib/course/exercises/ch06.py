@@ -7,8 +7,7 @@ import numpy as np
 
 from ...activations import sigmoid, sigmoid_grad, tanh_grad
 from ...cells import lstm_step, lstm_step_backward
-from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
-from .ch01 import call
+from ..selfcheck import Mistake, call, expect_array, expect_finite, expect_shape, self_check
 
 # --- exercise 1: the backward step of the peephole LSTM -----------------------------------
 

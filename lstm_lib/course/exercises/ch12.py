@@ -3,9 +3,8 @@ import numpy as np
 
 from ...interop import require_torch
 from ...lstm import LSTM
-from ..selfcheck import Mistake, expect_array, self_check
+from ..selfcheck import Mistake, call, expect_array, self_check
 from ..smoothness import FLAT_SIGMOID, FLAT_TANH, gate_saturation, roughness
-from .ch01 import call
 
 
 def _roughness_cases():

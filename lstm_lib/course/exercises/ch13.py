@@ -3,18 +3,7 @@ import numpy as np
 
 from ...activations import sigmoid
 from ...lstm import LSTM
-from ..selfcheck import Mistake, expect_close, self_check
-
-
-def _call(fn, *args):
-    """The learner's function called on args; Mistake naming anything it raises."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-        raise Mistake(f"your function raised {type(exc).__name__}: {exc}")
-
+from ..selfcheck import Mistake, call, expect_close, self_check
 
 # --- exercise 1: one tanh call for all four gates ------------------------------------------------
 
@@ -30,7 +19,7 @@ def check_gate_scale(fn):
     """Exercise 1: `fn(H)` returns (s, m), two vectors of length 4H such that
     tanh(s z) s + m gives the four gate values of z (B, 4H), blocks i, f, g, o."""
     H = 3
-    got = _call(fn, H)
+    got = call(fn, H, name="your function")
     try:
         s, m = (np.asarray(v, dtype=float) for v in got)
     except (TypeError, ValueError):
@@ -119,7 +108,7 @@ def check_multipliers(fn):
     """Exercise 3: `fn(i, f, g, o, tanh_c, c_prev)` returns the five multipliers
     (to_do, to_dc, to_di, to_df, to_dg), each (T, B, H)."""
     inputs = exercise_gate_values()
-    got = _call(fn, *(a.copy() for a in inputs))
+    got = call(fn, *(a.copy() for a in inputs), name="your function")
     if not isinstance(got, (tuple, list)) or len(got) != 5:
         raise Mistake("return five arrays: to_do, to_dc, to_di, to_df, to_dg")
     i, f, g, o, tc, _c_prev = inputs

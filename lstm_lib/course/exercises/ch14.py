@@ -5,7 +5,7 @@ import numpy as np
 
 from ...activations import sigmoid
 from ...variants import CIFGLSTM, VariantLSTM, variant_gates_backward, variant_step
-from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
+from ..selfcheck import Mistake, call, expect_array, expect_finite, expect_shape, self_check
 from ..variant_study import reset_sum_stream
 
 NAMES = ("dx", "dh_prev", "dc_prev", "dW_x", "dW_h", "db")
@@ -58,7 +58,7 @@ def check_cifg(step, step_backward):
         raise Mistake("pass both functions: check_cifg(cifg_step, cifg_step_backward)")
     args, grads = cifg_case()
     (h_ref, c_ref), ref = _reference(args, grads)
-    out = _call(step, args, "cifg_step")
+    out = call(step, *args, name="cifg_step")
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         raise Mistake("cifg_step should return three things: h, c and the cache for the backward")
     h, c = expect_shape(out[0], h_ref.shape, "h"), expect_shape(out[1], c_ref.shape, "c")
@@ -68,7 +68,7 @@ def check_cifg(step, step_backward):
                 raise Mistake(message)
         raise Mistake("h or c is off: z = x W_x + h_prev W_h + b has three blocks f, g, o "
                       "(in that order); c = f * c_prev + (1 - f) * g; h = o * tanh(c)")
-    result = _call(step_backward, (*grads, out[2]), "cifg_step_backward")
+    result = call(step_backward, *grads, out[2], name="cifg_step_backward")
     if not isinstance(result, (tuple, list)) or len(result) != 6:
         raise Mistake("cifg_step_backward should return six arrays: dx, dh_prev, dc_prev, dW_x, dW_h, db")
     got = [expect_shape(r, np.shape(e), n) for r, e, n in zip(result, ref, NAMES)]
@@ -91,13 +91,6 @@ def check_cifg(step, step_backward):
                   f"{wrong[0]} (dz has the blocks f, g, o; dc_prev = dc * f)")
 
 
-def _call(fn, args, name):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
-        raise Mistake(f"{name} raised {type(exc).__name__}: {exc}")
 
 
 # --- exercise 2: a forget gate by hand ------------------------------------------------------------
