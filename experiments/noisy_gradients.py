@@ -1,6 +1,6 @@
 """Chapter 08's bug 1 at every scale: gradient sums that start from noise instead of zeros.
 
-    python experiments/noisy_gradients.py            # the full sweep (about 5 minutes on one core)
+    python experiments/noisy_gradients.py            # the full sweep (about 2 minutes on one shared core)
     python experiments/noisy_gradients.py --quick    # a small version to try the script
 
 The planted bug starts each weight gradient at `np.random.randn`-scale noise (standard

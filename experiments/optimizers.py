@@ -1,7 +1,7 @@
 """Chapter 07's optimiser comparison run on: SGD, Momentum and Adam far beyond the notebook's
 160 steps, to see whether the ranking at 160 steps is the ranking near convergence.
 
-    python experiments/optimizers.py            # the full study (about 5 minutes on one core)
+    python experiments/optimizers.py            # the full study (about 18 minutes on one shared core)
     python experiments/optimizers.py --quick    # a small version to try the script
 
 The task and model are the notebook's: LSTM(1, 16) + Linear(16, 1) predicting the next value
