@@ -2,8 +2,8 @@
 `passed` and a verdict that says what to look at:
 
 - `update_ratios` / `update_ratio_check`: how far one optimiser step moves each parameter,
-  ||delta p|| / ||p||. Zero means the step never reached the weights; far above 1e-2 means
-  the learning rate is too large.
+  ||delta p|| / ||p||. Zero means the step never reached the weights; above 1e-1 the
+  learning rate is too large (a healthy step is often around 1e-3).
 - `overfit_test`: can the model drive the loss on one tiny batch to (near) zero?
 - `shape_check`: run forward and backward with all sizes different, and assert every shape.
 - `repeatability_check`: does backward give the same gradients twice for the same input?

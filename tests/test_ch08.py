@@ -53,25 +53,56 @@ def test_ch08_evidence_is_what_the_tools_say():
     assert {"W_x", "b", "input"} <= ev["B"]["fails_1_step"]
 
 
-def frozen(model, loss_fn, optimizer, x, y, copy=True, compare=np.array_equal, step_only=False,
-           moved=False):
+def ratios(model, loss_fn, optimizer, x, y, copy=True, denominator="before", gradient=False,
+           lr_times_gradient=False, mean_abs=False, zero_start=None, step=True):
+    """The exercise's answer, with switches that plant the typical mistakes (all off: right)."""
     before = {k: p.copy() if copy else p for k, p in model.params.items()}
-    if not step_only:
+    if step:
         loss_fn.forward(model.forward(x), y)
         model.backward(loss_fn.backward())
     optimizer.step()
-    return sorted(k for k, p in model.params.items() if compare(p, before[k]) != moved)
+    norm = (lambda a: np.mean(np.abs(a))) if mean_abs else np.linalg.norm
+    out = {}
+    for k, p in model.params.items():
+        if gradient or lr_times_gradient:
+            moved = norm(model.grads[k]) * (optimizer.lr if lr_times_gradient else 1.0)
+        else:
+            moved = norm(p - before[k])
+        size = norm(p if denominator == "after" else before[k])
+        if zero_start == "divide" or size > 0:
+            out[k] = moved / size
+        else:
+            out[k] = zero_start if zero_start is not None else (np.inf if moved > 0 else 0.0)
+    return out
 
 
-def test_ch08_frozen_parameters_checker():
-    assert ch08.check_frozen_parameters.verdict(frozen)[0]
-    cases = [({"copy": False}, "live arrays"), ({"compare": np.allclose}, "np.array_equal"),
-             ({"step_only": True}, "forward and backward first"),
-             ({"moved": True}, "parameters that moved")]
+def test_ch08_update_ratios_checker():
+    assert ch08.check_update_ratios.verdict(ratios)[0]
+    cases = [({"copy": False}, "live arrays"), ({"denominator": "after"}, "size after the step"),
+             ({"gradient": True}, "not about the gradient"), ({"lr_times_gradient": True}, "plain SGD only"),
+             ({"mean_abs": True}, "np.linalg.norm"), ({"zero_start": "divide"}, "NaN"),
+             ({"zero_start": 0.0}, "its ratio is inf"), ({"step": False}, "forward and backward first")]
     for kwargs, expected in cases:
-        ok, msg = ch08.check_frozen_parameters.verdict(lambda *a, kw=kwargs: frozen(*a, **kw))
+        with np.errstate(all="ignore"):
+            ok, msg = ch08.check_update_ratios.verdict(lambda *a, kw=kwargs: ratios(*a, **kw))
         assert not ok and expected in msg, (kwargs, msg)
-    assert "list of parameter names" in ch08.check_frozen_parameters.verdict(lambda *a: True)[1]
+    assert "return a dict" in ch08.check_update_ratios.verdict(lambda *a: [0.1])[1]
+    assert "every parameter" in ch08.check_update_ratios.verdict(lambda *a: {"0.W_x": 0.1})[1]
+
+
+def test_ch08_update_ratios_checker_agrees_with_diagnostics():
+    """The checker's right answer is diagnostics.update_ratio_check's, and a read-out-only
+    optimiser gives exactly 0 for the LSTM's arrays (the frozen ones)."""
+    from lstm_lib.course.exercises.ch08 import _cases
+
+    x = np.sin(0.3 * np.arange(13, dtype=np.float32))[None, :, None]
+    for what, make_model, make_opt in _cases():
+        m1, m2 = make_model(), make_model()
+        mine = ratios(m1, L.MSELoss(), make_opt(m1), x[:, :-1], x[:, 1:])
+        report = diagnostics.update_ratio_check(m2, L.MSELoss(), make_opt(m2), x[:, :-1], x[:, 1:])
+        assert mine == pytest.approx(report.ratios, rel=1e-5), what
+        if "read-out" in what:
+            assert [k for k, r in mine.items() if r == 0.0] == ["0.W_x", "0.W_h", "0.b"]
 
 
 def test_readout_only_optimiser_moves_the_readout_and_not_the_lstm():
@@ -179,5 +210,5 @@ def test_folded_solutions_pass_their_checkers():
     context = {"MYSTERIES": mystery_bugs.MYSTERIES, "diagnostics": diagnostics,
                "x_check": np.random.default_rng(0).standard_normal((2, 5, 3)),
                "h0": np.full((2, 4), 0.3), "c0": np.full((2, 4), -0.2)}
-    checks = [("diagnosis", ch08.check_diagnosis), ("frozen_parameters", ch08.check_frozen_parameters)]
+    checks = [("diagnosis", ch08.check_diagnosis), ("update_ratios", ch08.check_update_ratios)]
     assert not failing_solutions(notebook, checks, **context)

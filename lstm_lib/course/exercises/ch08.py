@@ -1,5 +1,5 @@
-"""Self-checks for chapter 08 (debugging): find the bug in hidden layers, and build the check
-that catches an optimiser which never reaches some parameters."""
+"""Self-checks for chapter 08 (debugging): find the bug in hidden layers, and build the
+parameter-update ratio, the tool that catches an optimiser which never reaches some weights."""
 import functools
 
 import numpy as np
@@ -92,7 +92,7 @@ def check_diagnosis(answer):
             raise Mistake(f"mystery {name} is not in {method}: {reason}")
 
 
-# --- exercise 2: which parameters does one optimiser step leave untouched? -----------------
+# --- exercise 2: the update ratio of one optimiser step ------------------------------------
 
 class _CountingLoss:
     """MSE that counts its forward calls (did the learner compute a gradient at all?)."""
@@ -114,7 +114,7 @@ TINY = "SGD with a tiny learning rate (1e-7, float64)"
 
 
 def _cases():
-    """(description, model, optimiser-maker, frozen names) for the checker's three situations."""
+    """(description, model-maker, optimiser-maker) for the checker's four situations."""
     from ...base import Sequential
     from ...layers import Linear
     from ...optim import SGD, Adam
@@ -124,49 +124,93 @@ def _cases():
         rng = np.random.default_rng(3)
         return Sequential(LSTM(1, 5, dtype=dtype, rng=rng), Linear(5, 1, dtype=dtype, rng=rng))
 
-    lstm_names = ["0.W_x", "0.W_h", "0.b"]
-    every = lstm_names + ["1.W", "1.b"]
-    return [("a correct Adam", model, lambda m: Adam(m, lr=0.01), []),
-            (TINY, lambda: model(np.float64), lambda m: SGD(m, lr=1e-7), []),
-            ("an optimiser built from the read-out only", model, readout_only_adam, lstm_names),
-            ("NoStepSGD", model, lambda m: NoStepSGD(m, lr=0.1), every)]
+    return [("a correct Adam", model, lambda m: Adam(m, lr=0.01)),
+            (TINY, lambda: model(np.float64), lambda m: SGD(m, lr=1e-7)),
+            ("an optimiser built from the read-out only", model, readout_only_adam),
+            ("NoStepSGD", model, lambda m: NoStepSGD(m, lr=0.1))]
 
 
-@self_check("one exact comparison per parameter, against copies taken before the step.")
-def check_frozen_parameters(fn):
+def _ratios(before, after, grads=None, lr=None, denominator="before", norm=np.linalg.norm):
+    """||after - before|| / ||before|| per name (a zero `before`: inf if moved, else 0), or one
+    of the typical mistakes: the size after the step as denominator, the gradient (or lr times
+    the gradient) in place of the step, the mean absolute value in place of the norm."""
+    out = {}
+    for k, p0 in before.items():
+        p0, p1 = np.asarray(p0, np.float64), np.asarray(after[k], np.float64)
+        step = norm(p1 - p0) if grads is None else (lr or 1.0) * norm(np.asarray(grads[k], np.float64))
+        size = norm(p1 if denominator == "after" else p0)
+        out[k] = step / size if size > 0 else (np.inf if step > 0 else 0.0)
+    return out
+
+
+def _same(got, want):
+    return set(got) == set(want) and all(
+        (got[k] == want[k]) if not np.isfinite(want[k]) or want[k] == 0 else
+        bool(np.isclose(got[k], want[k], rtol=1e-4, atol=0)) for k in want)
+
+
+@self_check("||p_after - p_before|| / ||p_before|| for every array, from copies taken before the step.")
+def check_update_ratios(fn):
     """`fn(model, loss_fn, optimizer, x, y)` takes one training step (forward, backward,
-    optimizer.step()) and returns the sorted list of parameter names whose arrays did not
-    change at all."""
+    optimizer.step()) and returns {name: ||p_after - p_before|| / ||p_before||}, with inf for a
+    parameter that was exactly zero and moved, 0.0 for one that did not move."""
     x = np.sin(0.3 * np.arange(13, dtype=np.float32))[None, :, None]
     x, y = x[:, :-1], x[:, 1:]  # (1, 12, 1)
-    results = []  # (what, returned, right answer, every name)
-    for what, make_model, make_opt, frozen in _cases():
+    for what, make_model, make_opt in _cases():
         m = make_model()
-        loss = _CountingLoss()
+        before = {k: p.copy() for k, p in m.params.items()}
+        loss, opt = _CountingLoss(), make_opt(m)
         try:
-            got = fn(m, loss, make_opt(m), x.copy(), y.copy())
+            with np.errstate(all="ignore"):
+                got = fn(m, loss, opt, x.copy(), y.copy())
         except NotImplementedError:
             raise
         except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
             raise Mistake(f"with {what}, your function raised {type(exc).__name__}: {exc}")
-        if not isinstance(got, (list, tuple)) or not all(isinstance(k, str) for k in got):
-            raise Mistake(f"return a list of parameter names (like ['0.W_x']), got {got!r}")
+        if not isinstance(got, dict):
+            raise Mistake(f"return a dict name -> ratio (like {{'0.W_x': 0.003, ...}}), got {type(got).__name__}")
+        if set(got) != set(m.params):
+            raise Mistake(f"return one ratio for every parameter: {sorted(m.params)}, got {sorted(got)}")
         if loss.calls == 0:
             raise Mistake("take a real step: forward and backward first, so the optimiser has a "
-                          "gradient (with zero gradients nothing moves and everything looks frozen)")
-        results.append((what, sorted(got), sorted(frozen), sorted(m.params)))
-    wrong = [r for r in results if r[1] != r[2]]
-    if not wrong:
-        return
-    if all(got == every for _, got, _, every in results):
-        raise Mistake("you report every parameter as frozen, even under a correct Adam: your "
-                      "'before' probably holds the live arrays (model.params hands out the arrays "
-                      "themselves); copy each one (p.copy()) before the step")
-    if all(got == sorted(set(every) - set(frozen)) for _, got, frozen, every in results):
-        raise Mistake("that is the list of parameters that moved; return the ones that did not")
-    if [r[0] for r in wrong] == [TINY]:
-        raise Mistake(f"with {TINY} every parameter moves (by less than 1e-7 of its size), and you "
-                      "call some frozen: compare exactly (np.array_equal); a tolerance like "
-                      "np.allclose hides small steps")
-    what, got, frozen, _ = wrong[0]
-    raise Mistake(f"with {what} the frozen parameters are {frozen}, you returned {got}")
+                          "gradient (with zero gradients nothing moves)")
+        try:
+            got = {k: float(v) for k, v in got.items()}
+        except (TypeError, ValueError):
+            raise Mistake("each ratio should be one number")
+        after = {k: p.copy() for k, p in m.params.items()}
+        want = _ratios(before, after)
+        if _same(got, want):
+            continue
+        if any(np.isnan(v) for v in got.values()):
+            zero = [k for k, p in before.items() if not np.any(p)]
+            raise Mistake(f"a ratio is NaN: {', '.join(zero)} started at exactly 0 and has no size to "
+                          f"compare with; return inf if it moved and 0.0 if it did not")
+        if all(v == 0.0 for v in got.values()) and any(v > 0 for v in want.values()):
+            raise Mistake(f"with {what} you report that nothing moved: your 'before' probably holds the "
+                          f"live arrays (model.params hands out the arrays themselves, and the optimiser "
+                          f"changes them in place); copy each one (p.copy()) before the step")
+        grads = dict(m.grads.items())
+        known = [
+            ({"denominator": "after"},
+             ("you divide by the size after the step; the ratio compares the step with the "
+              "parameter as it was before it")),
+            ({"grads": grads},
+             ("that is ||gradient|| / ||p||: the ratio is about the step the optimiser took, "
+              "p_after - p_before, not about the gradient")),
+            ({"grads": grads, "lr": getattr(opt, "lr", None)},
+             ("lr * ||gradient|| is the step of plain SGD only; Adam's step is not lr * g: "
+              "measure p_after - p_before")),
+            ({"norm": lambda a: float(np.mean(np.abs(a)))},
+             ("use the norm of the whole array, np.linalg.norm (the square root of the sum of "
+              "squares), not the mean absolute value")),
+        ]
+        for kwargs, message in known:
+            if _same(got, _ratios(before, after, **kwargs)):
+                raise Mistake(message)
+        moved_zero = [k for k, p in before.items() if not np.any(p) and want[k] == np.inf and got[k] != np.inf]
+        if moved_zero:
+            raise Mistake(f"{', '.join(moved_zero)} started at exactly 0 and moved: its ratio is inf "
+                          f"(no size of its own to compare with), you gave {got[moved_zero[0]]:g}")
+        k = next(k for k in want if not _same({k: got[k]}, {k: want[k]}))
+        raise Mistake(f"with {what}, {k}: your ratio {got[k]:.3g}, expected {want[k]:.3g}")

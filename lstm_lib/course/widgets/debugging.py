@@ -3,9 +3,9 @@
 Two copies of the same small model (LSTM(1, 8) + Linear(8, 1), same initial weights) take five
 full-batch SGD steps on one sine wave: one with the correct `optim.SGD`, one with
 `bugs.NoStepSGD`, whose step never reaches the arrays in `params`. `diagnostics.update_ratios`
-measures how far each parameter moved in the last step. The correct optimiser's ratios grow in proportion
-to the learning rate (and leave the healthy band around 1e-3 on either side); the broken one's
-are 0 at every learning rate.
+measures how far each parameter moved in the last step. The correct optimiser's ratios grow in
+proportion to the learning rate while the steps are small (and leave the healthy band around
+1e-3 on either side); the broken one's are 0 at every learning rate.
 """
 import functools
 
