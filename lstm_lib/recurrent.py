@@ -111,6 +111,16 @@ class RecurrentLayer(Layer):
 
     # --- public forward / backward ---------------------------------------------------------
 
+    def forward(self, x, h0=None):
+        """x: (batch, time, input) -> h: (batch, time, hidden); h0: optional (batch, hidden)
+        start state. (The LSTM adds c0.)"""
+        return self._forward(x, [h0])
+
+    def backward(self, dh, dh_T=None):
+        """dh: (batch, time, hidden) gradient of the loss w.r.t. the outputs; returns dx.
+        dh_T: optional gradient arriving at the final state."""
+        return self._backward(dh, [dh_T])
+
     def _forward(self, x, given):
         check_rank(x, 3, "(batch, time, features)", "x")
         x = as_float_array(x, "x", self.dtype)

@@ -26,13 +26,6 @@ class RNN(RecurrentLayer):
     gates = 1
     state_names = ("h",)
 
-    def forward(self, x, h0=None):
-        return self._forward(x, [h0])
-
-    def backward(self, dh, dh_T=None):
-        """dh: (batch, time, hidden) gradient of the loss w.r.t. the outputs; returns dx."""
-        return self._backward(dh, [dh_T])
-
     def _forward_tm(self, X, states):
         T, B, _ = X.shape
         H = self.hidden_size
