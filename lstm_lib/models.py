@@ -110,7 +110,7 @@ class NamedSequential(Sequential):
         return {f"{n}.{k}": v for n, l in self.parts.items() for k, v in l.grads.items()}
 
     def __repr__(self):
-        inner = ",\n  ".join(f"{n}: {l!r}" for n, l in self.parts.items())
+        inner = ",\n  ".join(f"{n}: {l!r}".replace("\n", "\n  ") for n, l in self.parts.items())
         return f"{type(self).__name__}(\n  {inner}\n)"
 
 

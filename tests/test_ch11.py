@@ -193,17 +193,18 @@ def test_sampling_widget_functions():
 def test_check_bpc_perplexity():
     from lstm_lib.course.exercises import ch11
 
-    p = ch11.TRUE_NEXT_PROBS
-    nll = -np.mean(np.log(p))
-    assert ch11.check_bpc_perplexity.verdict((nll / np.log(2), np.exp(nll)))[0]
-    ok, msg = ch11.check_bpc_perplexity.verdict((nll, np.exp(nll)))
-    assert not ok and "nats" in msg
-    ok, msg = ch11.check_bpc_perplexity.verdict((-np.log2(p.mean()), np.exp(nll)))
-    assert not ok and "mean of the logs" in msg
-    ok, msg = ch11.check_bpc_perplexity.verdict((nll / np.log(2), 1 / p.mean()))
-    assert not ok and "geometric" in msg
-    ok, msg = ch11.check_bpc_perplexity.verdict(3.0)
-    assert not ok and "pair" in msg
+    n, b = (np.array(v, float) for v in zip(*ch11.TWO_TEXTS.values()))
+    right = (n * b).sum() / n.sum()
+    assert ch11.check_bpc_perplexity.verdict((right, 2 ** right))[0]
+    for wrong, words in [((b.mean(), 2 ** b.mean()), "plain mean"),
+                         (((n * b).sum(), 1.0), "total number of bits"),
+                         ((right * np.log(2), np.exp(right * np.log(2))), "nats"),
+                         ((right, np.exp(right)), "mixed the two"),
+                         ((right, np.mean(2 ** b)), "do not average"),
+                         ((right, (n * 2 ** b).sum() / n.sum()), "do not average"),
+                         ((right, 2 ** right + 0.1), "is off"), (3.0, "pair")]:
+        ok, msg = ch11.check_bpc_perplexity.verdict(wrong)
+        assert not ok and words in msg, (wrong, msg)
 
 
 def test_check_temperature():
@@ -621,3 +622,38 @@ def test_shipped_model_loads_from_the_package_and_scores_what_its_record_says():
         assert test == pytest.approx(run["test_bpc"], abs=2e-3)
     assert encode_for(model, "\x00def")[0] == len(model.info["chars"]) - 1  # unknown character
 
+
+
+def test_ablation_results_hold_three_seeds_of_every_variant():
+    from lstm_lib.course.char_lm_study import ABLATIONS
+    from lstm_lib.course.results import load_result
+
+    abl = load_result("char_lm_ablations.json")
+    assert list(abl["variants"]) == list(ABLATIONS)
+    for name, v in abl["variants"].items():
+        assert sorted(r["seed"] for r in v["runs"]) == [0, 1, 2], name
+        assert all(len(r["curve"]) == abl["epochs"] for r in v["runs"]), name
+        assert all(r["val_bpc"] == min(e["val_bpc"] for e in r["curve"]) for r in v["runs"])
+
+
+def test_folded_solutions_in_the_chapter_pass_their_checkers():
+    """The four solutions a learner unfolds in the notebook are accepted by their checkers."""
+    import pathlib
+    import textwrap
+
+    from lstm_lib.course.exercises import ch11
+    from lstm_lib.course.exercises.solutions import folded_solutions
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "11_char_language_model.ipynb"
+    bpc, wiring, temperature, sampler = folded_solutions(path)
+    ns = {"np": np, "L": L, "tx": tx, "ch11": ch11, "texts": ch11.TWO_TEXTS}
+    exec(bpc, ns)  # noqa: S102 - the chapter's own folded solutions
+    assert ch11.check_bpc_perplexity.verdict(ns["answer"])[0]
+    exec(textwrap.dedent(wiring), ns)  # noqa: S102 - the two methods, onto the exercise's skeleton
+    wired = type("MyCharLM", (), {"__init__": _Wired.__init__, "mistake": None,
+                                  "loss": ns["loss"], "backward": ns["backward"]})
+    assert ch11.check_char_lm.verdict(wired)[0]
+    exec(temperature, ns)  # noqa: S102
+    assert ch11.check_temperature.verdict(ns["apply_temperature"])[0]
+    exec(sampler, ns)  # noqa: S102
+    assert ch11.check_sampler.verdict(ns["sample_text"])[0]

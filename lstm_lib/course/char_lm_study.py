@@ -26,7 +26,9 @@ ABLATION_BASE = {"embed_dim": 128, "hidden_size": 128, "num_layers": 2, "dropout
 ABLATIONS = {
     "base: 2 layers, tied, dropout 0.2": {},
     "1 layer (same embedding)": {"num_layers": 1},
-    "untied (output starts N(0, 1), as tied)": {"tie_weights": False, "output_init": "embedding"},
+    "untied, output starts N(0, 1) like the tied one": {"tie_weights": False,
+                                                          "output_init": "embedding"},
+    "untied, output starts U(+-1/sqrt(128))": {"tie_weights": False, "output_init": "linear"},
     "no dropout": {"dropout": 0.0},
     "weight drop 0.4 on W_h (AWD-LSTM)": {"weight_drop": 0.4},
 }

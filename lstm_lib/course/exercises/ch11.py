@@ -1,6 +1,6 @@
-"""Self-checks for chapter 11 (a character language model): bits per character and
-perplexity, the temperature, the model wired by hand (against CharLM) and the sampling loop
-(against CharLM.generate)."""
+"""Self-checks for chapter 11 (a character language model): the score of two texts read as
+one, the temperature, the model wired by hand (against CharLM) and the sampling loop (against
+CharLM.generate)."""
 import copy
 
 import numpy as np
@@ -10,44 +10,37 @@ from ...losses import SoftmaxCrossEntropy
 from ...text import sample, temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
 
-# Exercise 1: the probabilities a model gave to the characters that actually came next.
-TRUE_NEXT_PROBS = np.array([0.5, 0.25, 0.8, 0.1, 0.5])
+# Exercise 1: one model's scores on two texts, {name: (characters, bits per character)}.
+TWO_TEXTS = {"validation": (38_324, 2.10), "test": (46_125, 2.30)}
 
 
-def _bpc_and_ppl(p):
-    nll = -np.mean(np.log(p))
-    return nll / np.log(2), np.exp(nll)
-
-
-@self_check("right: bits per character and perplexity are two views of one number.")
-def check_bpc_perplexity(answer, probs=TRUE_NEXT_PROBS):
-    """Exercise 1: answer = (bits per character, perplexity) for `probs`, the probabilities
-    the model assigned to the true next characters."""
+@self_check("right: a score per character is a mean over characters, and the perplexity "
+            "follows from the combined bits.")
+def check_bpc_perplexity(answer, texts=TWO_TEXTS):
+    """Exercise 1: answer = (bits per character, perplexity) of the texts in `texts` read as
+    one text; `texts` maps a name to (number of characters, bits per character)."""
     try:
         bpc, ppl = (float(v) for v in answer)
     except (TypeError, ValueError):
         raise Mistake("give a pair of numbers: (bits_per_char, perplexity)")
-    p = np.asarray(probs, np.float64)
-    right_bpc, right_ppl = _bpc_and_ppl(p)
-    if np.isclose(bpc, right_bpc, rtol=1e-4) and np.isclose(ppl, right_ppl, rtol=1e-4):
+    n, b = (np.array(v, np.float64) for v in zip(*texts.values()))
+    right = float((n * b).sum() / n.sum())
+    if not np.isclose(bpc, right, rtol=1e-6):
+        if np.isclose(bpc, b.mean(), rtol=1e-6):
+            raise Mistake("that is the plain mean of the two scores; the texts have different "
+                          "lengths: weight each score by its number of characters")
+        if np.isclose(bpc, (n * b).sum(), rtol=1e-6):
+            raise Mistake("that is the total number of bits; divide by the number of characters")
+        if np.isclose(bpc, right * np.log(2), rtol=1e-6):
+            raise Mistake("that is in nats; the scores are already in bits, keep them in bits")
+        raise Mistake(f"bits per character {bpc:.4g} is off: total bits / total characters")
+    if np.isclose(ppl, 2 ** right, rtol=1e-6):
         return
-    nll = -np.mean(np.log(p))
-    if np.isclose(bpc, nll, rtol=1e-4):
-        raise Mistake(f"{bpc:.4f} is the loss in nats; bits per character divide it by ln 2")
-    if np.isclose(bpc, -np.mean(np.log10(p)), rtol=1e-4):
-        raise Mistake("that is log base 10; bits use log base 2")
-    if np.isclose(bpc, -right_bpc, rtol=1e-4):
-        raise Mistake("the sign is flipped: the loss is the *negative* mean log-probability")
-    if np.isclose(bpc, -np.log2(p.mean()), rtol=1e-4):
-        raise Mistake("you took the log of the mean probability; take the mean of the logs")
-    if not np.isclose(bpc, right_bpc, rtol=1e-4):
-        raise Mistake(f"bits per character {bpc:.4g} is off: -mean(log2 p)")
-    if np.isclose(ppl, np.exp(right_bpc), rtol=1e-4):
+    if np.isclose(ppl, np.exp(right), rtol=1e-6):
         raise Mistake("perplexity is 2 ** (bits per char), or e ** (nats per char); you mixed the two")
-    if np.isclose(ppl, 1 / p.mean(), rtol=1e-4):
-        raise Mistake("perplexity is not 1 / mean probability: it is 1 / the geometric mean, "
-                      "exp(-mean(log p))")
-    raise Mistake(f"perplexity {ppl:.4g} is off: exp(-mean(ln p)) = 2 ** bits_per_char")
+    if np.isclose(ppl, np.mean(2 ** b), rtol=1e-6) or np.isclose(ppl, (n * 2 ** b).sum() / n.sum(), rtol=1e-6):
+        raise Mistake("perplexities do not average: combine the bits, then take 2 ** bits")
+    raise Mistake(f"perplexity {ppl:.4g} is off: 2 ** (bits per character)")
 
 
 @self_check("your temperature softmax matches, including the limit at temperature 0.")

@@ -38,7 +38,7 @@ def plot_temperature(logits, chars, temperature=1.0, k=12):
     _, p1 = top_choices(logits, chars, 1.0, k)
     fig, ax = plt.subplots(figsize=(7, 2.8), dpi=80)
     x = np.arange(len(labels))
-    ax.bar(x, p1, color="none", edgecolor="0.4", ls="--", label="temperature 1")
+    ax.bar(x, p1, color="none", edgecolor="0.4", ls="--", label="temperature 1 (the model's own)")
     ax.bar(x, p, color="tab:blue", alpha=0.7, label=f"temperature {temperature:g}")
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
