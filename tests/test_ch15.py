@@ -53,17 +53,27 @@ def test_log_combine_unanswered():
     assert "no answer yet" in ch15.check_log_combine.verdict(None)[1]
 
 
-# --- exercise 2: the reverse scan ----------------------------------------------------------------
+# --- exercise 2: the backward pass of the recurrence, a reverse scan ---------------------------
 
-def backward_recurrence(a, dh):
+def recurrence_backward(a, h, h0, dh):
     a_next = np.ones_like(a)
     a_next[:-1] = a[1:]
     g, _ = S.scan_hillis_steele(a_next[::-1], dh[::-1])
-    return g[::-1]
+    g = g[::-1]
+    h_prev = np.concatenate([h0[None], h[:-1]])
+    return g * h_prev, g, a[0] * g[0]
 
 
-def test_reverse_scan_accepts_the_right_answers():
-    assert ch15.check_reverse_scan.verdict(backward_recurrence)[0]
+def with_g(total_gradient):
+    """An answer whose total gradient g is computed by `total_gradient(a, dh)`, the rest right."""
+    def answer(a, h, h0, dh):
+        g = total_gradient(a, dh)
+        return g * np.concatenate([h0[None], h[:-1]]), g, a[0] * g[0]
+    return answer
+
+
+def test_recurrence_backward_accepts_the_right_answers():
+    assert ch15.check_recurrence_backward.verdict(recurrence_backward)[0]
 
     def with_a_loop(a, dh):
         g, acc = np.zeros_like(dh), np.zeros(dh.shape[1:])
@@ -72,31 +82,50 @@ def test_reverse_scan_accepts_the_right_answers():
             g[t] = acc
         return g
 
-    assert ch15.check_reverse_scan.verdict(with_a_loop)[0]
+    assert ch15.check_recurrence_backward.verdict(with_g(with_a_loop))[0]
+    # the library's reverse scan, any method, fed a_{t+1}
+    for method in S.METHODS:
+        assert ch15.check_recurrence_backward.verdict(
+            with_g(lambda a, dh, m=method: S.reverse_scan(np.r_[a[1:], a[:1]], dh, m)[0]))[0]
 
 
-def test_reverse_scan_names_the_mistake():
+def test_recurrence_backward_names_the_mistake():
+    right_g = lambda a, dh: recurrence_backward(a, np.zeros_like(a), np.zeros(a.shape[1:]), dh)[1]
+
     def unshifted(a, dh):
         g, _ = S.scan_hillis_steele(a[::-1], dh[::-1])
         return g[::-1]
 
-    def forward_in_time(a, dh):
-        return S.scan_hillis_steele(a, dh)[0]
-
     def only_last_direct(a, dh):
         d = np.zeros_like(dh)
         d[-1] = dh[-1]
-        return backward_recurrence(a, d)
+        return right_g(a, d)
 
-    def in_place(a, dh):
-        dh[:] = backward_recurrence(a, dh)
-        return dh
+    def in_place(a, h, h0, dh):
+        dh[:] = right_g(a, dh)
+        return recurrence_backward(a, h, h0, dh)
 
-    cases = [(lambda a, dh: dh.copy(), "just dh"), (unshifted, "off by one"),
-             (forward_in_time, "forward in time"), (only_last_direct, "its own direct gradient"),
-             (lambda a, dh: backward_recurrence(a, dh)[:-1], "shape"), (in_place, "in place")]
+    def h_not_h_prev(a, h, h0, dh):
+        g = right_g(a, dh)
+        return g * h, g, a[0] * g[0]
+
+    def direct_in_da(a, h, h0, dh):
+        g = right_g(a, dh)
+        return dh * np.concatenate([h0[None], h[:-1]]), g, a[0] * g[0]
+
+    def dh0_without_a1(a, h, h0, dh):
+        da, g, _ = recurrence_backward(a, h, h0, dh)
+        return da, g, g[0]
+
+    cases = [(with_g(lambda a, dh: dh.copy()), "just dh"), (with_g(unshifted), "off by one"),
+             (with_g(lambda a, dh: S.scan_hillis_steele(a, dh)[0]), "forward in time"),
+             (with_g(only_last_direct), "its own direct gradient"),
+             (lambda a, h, h0, dh: recurrence_backward(a, h, h0, dh)[:2], "three things"),
+             (lambda a, h, h0, dh: [v[:-1] for v in recurrence_backward(a, h, h0, dh)], "shape"),
+             (in_place, "in place"), (h_not_h_prev, "not h_t"), (direct_in_da, "total gradient g_t"),
+             (dh0_without_a1, "not g_1")]
     for wrong, words in cases:
-        ok, msg = ch15.check_reverse_scan.verdict(wrong)
+        ok, msg = ch15.check_recurrence_backward.verdict(wrong)
         assert not ok and words in msg, (words, msg)
 
 
@@ -200,15 +229,71 @@ def test_stored_state_tracking_results():
         assert len(r["accuracy"]) == study["settings"]["parity"]["test_length"]
 
 
-def test_scan_speed_worker_reports_steps():
-    from lstm_lib.course.scan_speed import time_variant
+def test_stored_scan_speed_says_where_and_how():
+    """The stored speed table names its machine, BLAS and clock, and keeps every round."""
+    from lstm_lib.course.results import load_result
+    from lstm_lib.course.scan_speed import VARIANTS
 
-    r = time_variant("hillis_steele", [64, 100], 1, 4, min_time=0.001)
-    assert [row["steps"]["forward"] for row in r["rows"]] == [6, 7]
-    r = time_variant("LSTM", [10], 1, 4, min_time=0.001)
-    assert r["rows"][0]["steps"] == {"forward": 10, "backward": 10}
+    study = load_result("scan_speed.json")
+    cfg = study["settings"]
+    assert cfg["clock"] == "cpu" and cfg["threads"] == 1 and cfg["rounds"] >= 5
+    assert cfg["cpu"] and cfg["cores"] and cfg["numpy"] and cfg["blas"]["architecture"]
+    assert len(cfg["load_before"]) == len(cfg["load_after"]) == 3
+    sizes = {(r["batch"], r["hidden"]) for r in study["runs"]}
+    assert sizes == {(1, 16), (8, 64)}
+    assert sorted(r["variant"] for r in study["runs"]) == sorted(2 * list(VARIANTS))
+    for r in study["runs"]:
+        assert [row["T"] for row in r["rows"]] == cfg["lengths"]
+        for row in r["rows"]:
+            for p in ("forward", "train"):
+                assert len(row[f"{p}_rounds"]) == cfg["rounds"]
+                assert row[f"{p}_s"] == np.median(row[f"{p}_rounds"]) > 0
+
+
+def test_scan_speed_steps_and_sides():
+    from lstm_lib.course import scan_speed as ss
+
+    assert [ss.python_steps("hillis_steele", T)["forward"] for T in (64, 100)] == [6, 7]
+    assert ss.python_steps("log", 64) == {"forward": 2, "backward": 4}  # two signed halves back
+    assert ss.python_steps("LSTM", 10) == {"forward": 10, "backward": 10}
     with pytest.raises(ValueError, match="variant must be one of"):
-        time_variant("gpu", [10], 1, 4)
+        ss.make_layer("gpu", 4, 4)
+    with pytest.raises(ValueError, match="pass_ must be one of"):
+        ss.step("loop", "backward", 1, 8, 4)
+    train = ss.step("blelloch", "train", 2, 8, 4)
+    assert train().shape == (2, 8, 4)  # forward + backward: dL/dx
+
+
+def test_scan_speed_measures_each_variant_in_its_own_process():
+    from lstm_lib.course.scan_speed import measure
+
+    runs = measure(["loop", "blelloch"], [16, 32], 1, 4, rounds=2, seconds=0.001)
+    assert [r["variant"] for r in runs] == ["loop", "blelloch"]
+    for r in runs:
+        assert [row["T"] for row in r["rows"]] == [16, 32]
+        for row in r["rows"]:
+            assert len(row["forward_rounds"]) == len(row["train_rounds"]) == 2
+            assert row["forward_s"] == np.median(row["forward_rounds"]) > 0
+    assert [row["steps"]["forward"] for row in runs[1]["rows"]] == [8, 10]
+
+
+def test_folded_solutions_in_the_chapter_pass_their_checkers():
+    """The solutions a learner unfolds in notebooks/15_after_the_lstm.ipynb are right."""
+    import json
+    import pathlib
+    import re
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "15_after_the_lstm.ipynb"
+    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown")
+    blocks = re.findall(r"<summary>Solution</summary>\s*```python\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) == 3
+    namespace = {"np": np, "S": S}
+    for block in blocks:
+        exec(block, namespace)  # noqa: S102 - the chapter's own folded solution
+    assert ch15.check_log_combine.verdict(namespace["log_combine"])[0]
+    assert ch15.check_recurrence_backward.verdict(namespace["recurrence_backward"])[0]
+    assert ch15.check_parity_coefficients.verdict(namespace["parity_coefficients"])[0]
 
 
 def test_chapter_is_listed():

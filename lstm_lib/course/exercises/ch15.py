@@ -88,45 +88,71 @@ def check_log_combine(log_combine):
         raise Mistake("in the Hillis-Steele scan your combine does not reproduce the loop")
 
 
-@self_check("your reverse recurrence gives the total gradient at every h_t, as backward needs.")
-def check_reverse_scan(backward_recurrence):
-    """Exercise 2: backward_recurrence(a, dh) -> g with g_t = dh_t + a_{t+1} g_{t+1}, where
-    a, dh are (T, ...) arrays (a_t the forward coefficients) and g_T = dh_T."""
-    if not callable(backward_recurrence):
-        raise Mistake("pass the function itself, e.g. check_reverse_scan(backward_recurrence)")
+def _backward_loop(a, dh, coef_at, direction=-1, direct=True):
+    """g by a loop: g_t = (dh_t, or only the first step's) + coef_at(t) * (the previous g),
+    walking backwards (direction -1) or forwards in time. The right answer and its slips."""
+    T = len(dh)
+    out, acc = np.zeros_like(dh), np.zeros(dh.shape[1:])
+    first = T - 1 if direction < 0 else 0
+    for t in (range(T - 1, -1, -1) if direction < 0 else range(T)):
+        acc = (dh[t] if direct or t == first else 0) + coef_at(t) * acc
+        out[t] = acc
+    return out
+
+
+@self_check("your backward pass of the recurrence gives the total gradient at every h_t (a reverse "
+            "scan) and from it dL/da, dL/db and dL/dh0, as the layer's backward needs.")
+def check_recurrence_backward(recurrence_backward):
+    """Exercise 2: recurrence_backward(a, h, h0, dh) -> (da, db, dh0) for h_t = a_t h_{t-1} + b_t,
+    where a, h, dh are (T, ...) arrays (h the forward outputs, dh = dL/dh_t from the layer
+    above) and h0 (...) the initial state."""
+    if not callable(recurrence_backward):
+        raise Mistake("pass the function itself, e.g. check_recurrence_backward(recurrence_backward)")
     rng = np.random.default_rng(1)
     T = 23
     a = rng.uniform(0.2, 0.95, (T, 3))
+    h0 = rng.standard_normal(3)
+    h, _ = scan_loop(a, rng.standard_normal((T, 3)), h0)
     dh = rng.standard_normal((T, 3))
-    a_in, dh_in = a.copy(), dh.copy()
-    g = expect_array(backward_recurrence(a_in, dh_in), "g")
-    if g.shape != dh.shape:
-        raise Mistake(f"g has shape {g.shape}, expected {dh.shape}: one gradient per step")
-    if not (np.array_equal(a_in, a) and np.array_equal(dh_in, dh)):
-        raise Mistake("your function changed a or dh in place; work on copies")
-
-    def backward(coef_at, direction=-1, direct=True):
-        out, acc = np.zeros_like(dh), np.zeros(3)
-        steps = range(T - 1, -1, -1) if direction < 0 else range(T)
-        for t in steps:
-            acc = (dh[t] if direct or t == (T - 1 if direction < 0 else 0) else 0) + coef_at(t) * acc
-            out[t] = acc
-        return out
-
-    right = backward(lambda t: a[t + 1] if t + 1 < T else 0.0)
-    if np.allclose(g, right):
-        return
-    if np.allclose(g, dh):
-        raise Mistake("g is just dh: the gradient also flows back from h_{t+1}, times a_{t+1}")
-    if np.allclose(g, backward(lambda t: a[t])):
-        raise Mistake("off by one: h_{t+1} = a_{t+1} h_t + b_{t+1}, so the gradient from h_{t+1} "
-                      "reaches h_t times a_{t+1}, not a_t")
-    if np.allclose(g, backward(lambda t: a[t] if t > 0 else 0.0, direction=1)):
-        raise Mistake("this runs forward in time; the gradient flows from the last step back "
-                      "to the first (reverse the arrays, scan, reverse back)")
-    if np.allclose(g, backward(lambda t: a[t + 1] if t + 1 < T else 0.0, direct=False)):
-        raise Mistake("each g_t needs its own direct gradient dh_t added, not only the last one")
-    raise Mistake("g_t should be dh_t + a_{t+1} g_{t+1}, from t = T-1 down to 0 with g_{T-1} = dh_{T-1}")
+    given = [v.copy() for v in (a, h, h0, dh)]
+    out = recurrence_backward(*given)
+    if not all(np.array_equal(g, v) for g, v in zip(given, (a, h, h0, dh))):
+        raise Mistake("your function changed a, h, h0 or dh in place; work on copies")
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        raise Mistake("return three things: da, db (one per step, like dh) and dh0 (like h0)")
+    da, db, dh0 = (expect_array(v, name) for v, name in zip(out, ("da", "db", "dh0")))
+    if da.shape != dh.shape or db.shape != dh.shape or dh0.shape != h0.shape:
+        raise Mistake(f"da, db have shapes {da.shape}, {db.shape} and dh0 {dh0.shape}; expected "
+                      f"{dh.shape} (one gradient per step) and {h0.shape}")
+    g = _backward_loop(a, dh, lambda t: a[t + 1] if t + 1 < T else 0.0)  # the total gradient at h_t
+    h_prev = np.concatenate([h0[None], h[:-1]])  # h_{t-1} at every step
+    # db_t = g_t: the total gradient shows first in db
+    if not np.allclose(db, g):
+        if np.allclose(db, dh):
+            raise Mistake("db is just dh: the gradient also flows back from h_{t+1}, times "
+                          "a_{t+1}; g_t = dh_t + a_{t+1} g_{t+1} is a reverse scan")
+        if np.allclose(db, _backward_loop(a, dh, lambda t: a[t])):
+            raise Mistake("off by one: h_{t+1} = a_{t+1} h_t + b_{t+1}, so the gradient from "
+                          "h_{t+1} reaches h_t times a_{t+1}, not a_t")
+        if np.allclose(db, _backward_loop(a, dh, lambda t: a[t] if t > 0 else 0.0, direction=1)):
+            raise Mistake("this runs forward in time; the gradient flows from the last step back "
+                          "to the first (reverse the arrays, scan, reverse back)")
+        if np.allclose(db, _backward_loop(a, dh, lambda t: a[t + 1] if t + 1 < T else 0.0,
+                                          direct=False)):
+            raise Mistake("each g_t needs its own direct gradient dh_t added, not only the last one")
+        raise Mistake("db_t should be the total gradient g_t = dh_t + a_{t+1} g_{t+1}, from "
+                      "t = T-1 down to 0 with g_{T-1} = dh_{T-1}")
+    if not np.allclose(da, g * h_prev):
+        if np.allclose(da, g * h):
+            raise Mistake("da_t = g_t h_{t-1}: a_t multiplies the state before the step, "
+                          "h_{t-1} (h0 at the first step), not h_t")
+        if np.allclose(da, dh * h_prev):
+            raise Mistake("da_t needs the total gradient g_t, not only the direct dh_t")
+        raise Mistake("da_t should be g_t h_{t-1}, with h_{-1} = h0 at the first step")
+    if not np.allclose(dh0, a[0] * g[0]):
+        if np.allclose(dh0, g[0]):
+            raise Mistake("h0 reaches the loss through h_1 = a_1 h0 + b_1: dh0 = a_1 g_1, not g_1")
+        raise Mistake("dh0 should be a_1 g_1 (a[0] * g[0] in Python's numbering)")
 
 
 @self_check("a negative multiplier flips the sign at every 1: a linear recurrence can track "
