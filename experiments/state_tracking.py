@@ -21,9 +21,9 @@ import platform
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from lstm_lib.course.state_tracking import train_adding_kind, train_parity
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PARITY_KINDS = ["LSTM", "minGRU", "minLSTM", "minGRU x3", "minLSTM x3"]
@@ -57,7 +57,7 @@ def main():
     start = time.perf_counter()
     hidden = parity.pop("hidden")
     length, steps = parity.pop("length"), parity.pop("steps")
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for kind in PARITY_KINDS:
             for seed in args.seeds:
                 _, r = train_parity(kind, hidden, length, steps, seed=seed, **parity)
