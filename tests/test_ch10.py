@@ -81,3 +81,110 @@ def test_check_one_value_mse():
     assert not ok and "constant" in msg
     ok, msg = ch10.check_one_value_mse.verdict(1 / np.sqrt(12))
     assert not ok and "standard deviation" in msg
+
+
+def test_check_gru_trace_names_each_mistake():
+    from lstm_lib.course.exercises import ch10
+
+    check = ch10.check_gru_trace.verdict
+    assert check(ch10.gru_trace)[0]
+    assert check(None)[1].startswith("no answer")
+    planted = {"reset_gate": "reset gate r", "carry": "not carried", "shift": "one step late"}
+    for switch, words in planted.items():
+        value = switch != "carry"  # carry is True when right, the others False
+        ok, msg = check(lambda layer, x, s=switch, v=value: ch10._trace(layer, x, **{s: v}))
+        assert not ok and words in msg, (switch, msg)
+    ok, msg = check(lambda layer, x: ch10.gru_trace(layer, x)[::-1])
+    assert not ok and "swapped" in msg
+    ok, msg = check(lambda layer, x: tuple(a.transpose(1, 0, 2) for a in ch10.gru_trace(layer, x)))
+    assert not ok and "time-major" in msg
+
+    def writes(layer, x):
+        layer.params["b"][...] = 0
+        return ch10.gru_trace(layer, x)
+
+    ok, msg = check(writes)
+    assert not ok and "changed the layer's parameters" in msg
+
+    def late_error(layer, x):
+        z, h = ch10.gru_trace(layer, x)
+        h = h.copy()
+        h[:, 4:] += 0.1
+        return z, h
+
+    ok, msg = check(late_error)
+    assert not ok and "h is off from step 4" in msg
+
+
+def test_gru_trace_agrees_with_the_fast_layer():
+    from lstm_lib.course.exercises import ch10
+
+    layer, x = ch10.trace_case()
+    z, h = ch10.gru_trace(layer, x)
+    np.testing.assert_allclose(h, layer.forward(x), atol=1e-10)
+    assert ((0 < z) & (z < 1)).all()
+
+
+def test_folded_solutions_pass_their_checkers():
+    """Each solution shown (folded) in the notebook passes its checker."""
+    import pathlib
+
+    from lstm_lib import cells
+    from lstm_lib.course.exercises import ch10
+    from lstm_lib.course.exercises.solutions import failing_solutions
+
+    notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "10_long_range_memory.ipynb"
+    checks = [("make_batch", ch10.check_adding_batch), ("mse_one_value", ch10.check_one_value_mse),
+              ("gru_trace", ch10.check_gru_trace)]
+    assert not failing_solutions(notebook, checks, cells=cells)
+
+
+def test_long_range_results_keep_their_layout():
+    """Chapters 07 and 10 read these fields; every claim rests on at least 3 seeds."""
+    from lstm_lib.course.results import load_result
+
+    study = load_result("long_range.json")
+    settings = study["settings"]
+    assert len(settings["seeds"]) >= 3 and len(settings["bias_seeds"]) >= 3
+    fields = {"kind", "length", "seed", "forget_bias", "steps", "test_mse", "final_mse", "solved_step"}
+    for r in study["runs"] + study["forget_bias"]:
+        assert fields <= set(r)
+        assert len(r["steps"]) == len(r["test_mse"]) and r["final_mse"] == r["test_mse"][-1]
+        solved = [s for s, m in zip(r["steps"], r["test_mse"]) if m < 0.01]
+        assert r["solved_step"] == (solved[0] if solved else None)
+    cells = {(r["kind"], r["length"]) for r in study["runs"]}
+    for kind, T in cells:
+        seeds = sorted(r["seed"] for r in study["runs"] if (r["kind"], r["length"]) == (kind, T))
+        assert seeds == sorted(settings["seeds"])
+    for T in settings["bias_lengths"]:
+        for fb in (0.0, 1.0):
+            seeds = sorted(r["seed"] for r in study["forget_bias"]
+                           if r["length"] == T and r["forget_bias"] == fb)
+            assert seeds == sorted(settings["bias_seeds"])
+    # a bias-1.0 run whose seed is in the main grid is that run
+    main = {(r["length"], r["seed"]): r for r in study["runs"] if r["kind"] == "LSTM"}
+    for r in study["forget_bias"]:
+        if r["forget_bias"] == 1.0 and (r["length"], r["seed"]) in main:
+            assert r["test_mse"] == main[r["length"], r["seed"]]["test_mse"]
+
+
+def test_long_range_script_reuses_runs_and_resumes(tmp_path):
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "long_range.py"
+    out = tmp_path / "study.json"
+    args = [sys.executable, str(script), "--quick", "--out", str(out), "--lengths", "4",
+            "--seeds", "0", "--bias-lengths", "4", "--bias-seeds", "0", "1"]
+    first = subprocess.run(args, capture_output=True, text=True, check=True)
+    trained = [line for line in first.stdout.splitlines() if "final MSE" in line]
+    assert len(trained) == 3 + 3  # RNN, GRU, LSTM; then bias 0 (seeds 0, 1) and bias 1 (seed 1)
+    study = json.loads(out.read_text())
+    assert len(study["runs"]) == 3 and len(study["forget_bias"]) == 4
+    again = subprocess.run(args + ["--resume"], capture_output=True, text=True, check=True)
+    assert "resuming: 7 runs kept" in again.stdout
+    assert not [line for line in again.stdout.splitlines() if "final MSE" in line]
+    resumed = json.loads(out.read_text())
+    assert resumed["runs"] == study["runs"] and resumed["forget_bias"] == study["forget_bias"]

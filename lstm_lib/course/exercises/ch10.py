@@ -1,7 +1,12 @@
-"""Self-checks for chapter 10 (long-range memory, the adding problem)."""
+"""Self-checks for chapter 10 (long-range memory, the adding problem): a generator of the
+task, the error of a model that remembers one value, and the gates of a trained GRU."""
 import numpy as np
 
-from ..selfcheck import Mistake, expect_array, self_check
+from ...cells import gru_step
+from ...datasets import adding_problem
+from ...gru import GRU
+from ..selfcheck import Mistake, expect_array, expect_shape, self_check
+from .ch01 import call
 
 
 @self_check("your generator makes valid adding-problem batches.")
@@ -68,3 +73,78 @@ def check_one_value_mse(mse):
         raise Mistake("v1 is unknown to this model, so some error must remain")
     raise Mistake(f"{mse:.4g} is not it: the best guess is v2 + E[v1]; its MSE is Var(v1) for "
                   f"v1 uniform on [0, 1)")
+
+
+# --- exercise 3: inside the trained GRU ---------------------------------------------------
+
+def gru_trace(layer, x):
+    """Run the GRU layer `layer` (L.GRU) over x (batch, time, input) from a zero state, one
+    `cells.gru_step` at a time in float64. Returns (z, h), each (batch, time, hidden): the update
+    gate and the new state at every step."""
+    return _trace(layer, x)
+
+
+def _trace(layer, x, reset_gate=False, carry=True, shift=False):
+    """gru_trace; `reset_gate`, `carry` and `shift` plant the typical mistakes (r recorded as z,
+    the state not carried, h_prev recorded as h)."""
+    p = {k: v.astype(np.float64) for k, v in layer.params.items()}
+    B, T, _ = x.shape
+    h = np.zeros((B, layer.hidden_size))
+    zs, hs = np.empty((B, T, layer.hidden_size)), np.empty((B, T, layer.hidden_size))
+    for t in range(T):
+        h_in = h if carry else np.zeros_like(h)
+        h_new, cache = gru_step(x[:, t].astype(np.float64), h_in, p["W_x"], p["W_h"], p["b"], p["b_hn"])
+        zs[:, t] = cache.r if reset_gate else cache.z
+        hs[:, t] = h_in if shift else h_new
+        h = h_new
+    return zs, hs
+
+
+def trace_case(seed=10, B=3, T=9, H=5):
+    """A small GRU with non-zero biases, for the checker, and an adding-problem batch for it."""
+    rng = np.random.default_rng(seed)
+    layer = GRU(2, H, dtype=np.float64, rng=rng)
+    layer.params["b"][...] = rng.standard_normal(3 * H) * 0.5
+    layer.params["b_hn"][...] = rng.standard_normal(H) * 0.5
+    x, _ = adding_problem(B, T, rng=rng)
+    return layer, x
+
+
+@self_check("your trace is the GRU's: the update gate and the state at every step.")
+def check_gru_trace(fn):
+    """`fn(layer, x)` returns (z, h), each (batch, time, hidden), of the GRU `layer` run on x
+    from a zero state."""
+    layer, x = trace_case()
+    before = {k: v.copy() for k, v in layer.params.items()}
+    result = call(fn, layer, x.copy(), name="your gru_trace")
+    if any(not np.array_equal(before[k], v) for k, v in layer.params.items()):
+        raise Mistake("your function changed the layer's parameters: read them, do not write them")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise Mistake("return two arrays: z and h, each (batch, time, hidden)")
+    B, T, _ = x.shape
+    shape = (B, T, layer.hidden_size)
+    for arr, name in zip(result, ("z", "h")):
+        a = expect_array(arr, name)
+        if a.shape == (T, B, layer.hidden_size):
+            raise Mistake(f"{name} is time-major {a.shape}; stack over axis 1 to get (batch, time, "
+                          f"hidden) = {shape}")
+    z, h = (expect_shape(a, shape, n) for a, n in zip(result, ("z", "h")))
+    ref_z, ref_h = _trace(layer, x)
+    if np.allclose(z, ref_z, atol=1e-5) and np.allclose(h, ref_h, atol=1e-5):
+        return
+    if np.allclose(z, ref_h, atol=1e-5) and np.allclose(h, ref_z, atol=1e-5):
+        raise Mistake("z and h are swapped: return (z, h)")
+    known = [({"reset_gate": True}, ("z holds the reset gate r (the first block); the update gate z "
+                                     "is the second block: cache.z")),
+             ({"carry": False}, "the state is not carried: feed each step's new h into the next step"),
+             ({"shift": True}, ("h is one step late: record the new state h_t that gru_step returns, "
+                                "not the h_prev it was given"))]
+    for kwargs, message in known:
+        wz, wh = _trace(layer, x, **kwargs)
+        if np.allclose(z, wz, atol=1e-5) and np.allclose(h, wh, atol=1e-5):
+            raise Mistake(message)
+    name = "z" if not np.allclose(z, ref_z, atol=1e-5) else "h"
+    got, want = (z, ref_z) if name == "z" else (h, ref_h)
+    t = int(np.argmax(np.abs(got - want).max(axis=(0, 2)) > 1e-5))
+    raise Mistake(f"{name} is off from step {t} on: start each sequence at h = 0 and use "
+                  f"cells.gru_step with the layer's W_x, W_h, b, b_hn")
