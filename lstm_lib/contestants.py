@@ -11,9 +11,11 @@ weights, biases and input) of each side, built by a factory that a worker proces
 Every factory takes (kind, batch, time, input, hidden, dtype="float32", seed=0, repeat=1):
 `repeat=2` runs the step twice per call, a planted 2x slowdown that tests the harness.
 """
+import contextlib
+
 import numpy as np
 
-from . import cells
+from . import cells, threads
 from .gru import GRU
 from .lstm import LSTM
 from .profiling import matmul_only_step
@@ -55,14 +57,15 @@ def _repeated(step, repeat):
     return twice
 
 
-def lstm_lib_step(kind, batch, time, input, hidden, dtype="float32", seed=0, repeat=1):
-    """One forward + backward of lstm_lib's `kind` layer."""
+def lstm_lib_step(kind, batch, time, input, hidden, dtype="float32", seed=0, repeat=1, split=None):
+    """One forward + backward of lstm_lib's `kind` layer (`split`: True/False to turn
+    `threads.split_batch` on or off for it; None leaves the default)."""
     rng, x, dy = _data(kind, batch, time, input, hidden, dtype, seed)
     layer = LAYERS[kind](input, hidden, dtype=np.dtype(dtype), rng=rng)
-
     def step():
-        layer.forward(x)
-        return layer.backward(dy)
+        with contextlib.nullcontext() if split is None else threads.split_batch(split):
+            layer.forward(x)
+            return layer.backward(dy)
     return _repeated(step, repeat)
 
 

@@ -1,12 +1,14 @@
-"""Threads: how many NumPy's BLAS uses, how to limit it, and the recurrent layers' use of a
-second core.
+"""Threads: how many NumPy's BLAS uses, how to limit it, and an optional split of the
+recurrent layers' time loops over two cores.
 
 A recurrent layer's time loop is sequential in time but independent across the batch. With
-two or more BLAS threads and a batch large enough, the layers run their loop as two Python
-threads, each on half of the batch rows: NumPy releases the GIL inside its ufuncs and matrix
-products, so both halves compute at once, the elementwise gate arithmetic included (which a
-multi-threaded BLAS alone never spreads). During those loops the BLAS is set to one thread,
-so that the two halves' small matrix products do not compete for the same BLAS threads.
+`split_batch()` on (or `LSTM_LIB_SPLIT_BATCH=1` in the environment), two or more BLAS threads
+and a batch large enough, the layers run their loop as two Python threads, each on half of the
+batch rows: NumPy releases the GIL inside its ufuncs and matrix products, so both halves
+compute at once, the elementwise gate arithmetic included; the BLAS is set to one thread
+meanwhile. It is off by default: on an idle 2-core AMD EPYC (OpenBLAS 0.3.31) the split was
+slower than one loop whose matrix products use the BLAS's two threads (LSTM training step at
+(64, 100, 32, 128): 58-63 ms split, 47-57 ms not; chapter 13, section 7).
 
 `blas_info()` says which BLAS NumPy uses (library, version, kernel, threads), read with
 threadpoolctl; `limit_blas_threads(n)` is the one thread limiter of the package.
@@ -17,7 +19,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.Lock()
-_state = {"controller": None, "checked": False, "pool": None}
+_state = {"controller": None, "checked": False, "pool": None,
+          "split": os.environ.get("LSTM_LIB_SPLIT_BATCH", "0") == "1"}
 
 
 def _numpy_blas():
@@ -77,10 +80,23 @@ def _pool():
     return _state["pool"]
 
 
+@contextlib.contextmanager
+def split_batch(enabled=True):
+    """Inside the block, the recurrent layers split their time loops over two threads (see the
+    module docstring) when `enabled`, or never when not."""
+    before = _state["split"]
+    _state["split"] = bool(enabled)
+    try:
+        yield
+    finally:
+        _state["split"] = before
+
+
 def halves(batch, min_rows):
-    """The batch rows as one range, or as two halves when the BLAS has two or more threads
-    and each half would have at least `min_rows` rows: a list of (start, stop)."""
-    if batch < 2 * min_rows or blas_threads() < 2:
+    """The batch rows as one range, or, with `split_batch` on, as two halves when the BLAS has
+    two or more threads and each half would have at least `min_rows` rows: a list of
+    (start, stop)."""
+    if not _state["split"] or batch < 2 * min_rows or blas_threads() < 2:
         return [(0, batch)]
     mid = (batch + 1) // 2
     return [(0, mid), (mid, batch)]

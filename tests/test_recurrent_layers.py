@@ -149,20 +149,24 @@ def test_readable_initialisation_documented():
 
 @pytest.mark.parametrize("kind, B", [("RNN", 420), ("LSTM", 130), ("GRU", 150)])
 def test_batch_halves_on_two_threads_equal_one_thread(kind, B, rng):
-    """A batch large enough is run as two halves on two threads when the BLAS has two threads;
-    outputs, input and weight gradients and the state gradients equal the one-thread run."""
+    """With split_batch on, a batch large enough is run as two halves on two threads when the
+    BLAS has two threads; outputs, input and weight gradients and the state gradients equal
+    the one-thread run. Off (the default), the loop is never split."""
     from lstm_lib import threads
     T, I, H = 6, 3, 5
     lay = make(kind, I, H, rng)
     x, dh = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H))
-    with threads.limit_blas_threads(1):
+    assert lay._row_parts(B) == [(0, B)]  # off by default, whatever the threads
+    with threads.limit_blas_threads(1), threads.split_batch():
         assert lay._row_parts(B) == [(0, B)]
         y1, dx1 = lay.forward(x), lay.backward(dh)
         g1, d1 = {k: g.copy() for k, g in lay.grads.items()}, lay.dstate0
     if threads.blas_threads() < 2:
         pytest.skip("NumPy's BLAS runs one thread here: nothing to split")
-    assert lay._row_parts(B) == [(0, B // 2), (B // 2, B)]
-    y2, dx2 = lay.forward(x), lay.backward(dh)
+    with threads.split_batch():
+        assert lay._row_parts(B) == [(0, B // 2), (B // 2, B)]
+        y2, dx2 = lay.forward(x), lay.backward(dh)
+    assert lay._row_parts(B) == [(0, B)]  # the block restores the default
     np.testing.assert_allclose(y2, y1, atol=1e-13, rtol=0)
     np.testing.assert_allclose(dx2, dx1, atol=1e-13, rtol=0)
     for k, g in g1.items():
