@@ -14,6 +14,16 @@ from lstm_lib import bench, contestants, latency, profiling, timing
 SMALL = {"kind": "LSTM", "batch": 8, "time": 20, "input": 8, "hidden": 32}
 
 
+def _env_finding_this_file():
+    """The environment with this folder on PYTHONPATH, so that a worker process can import
+    `test_bench:pid_step` wherever pytest runs from (the Colab job runs it from outside the
+    checkout, against the installed package)."""
+    import os
+    import pathlib
+    here = str(pathlib.Path(__file__).resolve().parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+
+
 # --- the harness -----------------------------------------------------------------------------
 
 def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
@@ -31,9 +41,9 @@ def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
 def test_each_side_runs_in_its_own_process_with_its_threads(tmp_path):
     """The workers are separate processes, with the thread count set through the environment;
     sides given the same `process` share one."""
-    sides = [timing.Side(name, "tests.test_bench:pid_step", {"path": str(tmp_path / name)}, proc)
+    sides = [timing.Side(name, "test_bench:pid_step", {"path": str(tmp_path / name)}, proc)
              for name, proc in (("a", None), ("b", "shared"), ("c", "shared"))]
-    timing.rounds_alone(sides, rounds=2, seconds=0.001, clock="wall", threads=1)
+    timing.rounds_alone(sides, rounds=2, seconds=0.001, clock="wall", threads=1, env=_env_finding_this_file())
     pid = {n: (tmp_path / n).read_text() for n in "abc"}
     assert pid["a"] != pid["b"] and pid["b"] == pid["c"]
     assert str(__import__("os").getpid()) not in pid.values()
@@ -47,10 +57,11 @@ def test_stopped_workers_die_with_a_killed_parent(tmp_path):
     import sys
     import time
     code = ("import os, sys; from lstm_lib import timing; "
-            "w = timing.Worker([timing.Side('a', 'tests.test_bench:pid_step', "
+            "w = timing.Worker([timing.Side('a', 'test_bench:pid_step', "
             f"{{'path': {str(tmp_path / 'a')!r}}})], 'wall', 0.001, 1); "
             "print(w.proc.pid, flush=True); os._exit(0)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=_env_finding_this_file())
     pid = int(out.stdout.split()[0])
     for _ in range(50):
         try:
