@@ -25,6 +25,7 @@ import platform
 import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 from lstm_lib.models import train_adding
@@ -87,7 +88,7 @@ def main():
                   f"final MSE={r['final_mse']:.4f} solved at {r['solved_step']} ({r['seconds']:.0f} s)",
                   flush=True)
         out[section].append(done[k])
-        _write(out, args.out)
+        study.write(out, args.out)
 
     with threadpool_limits(1):
         for seed in args.seeds:
@@ -103,13 +104,8 @@ def main():
     unique = {key(r): r for r in out["runs"] + out["forget_bias"]}.values()  # shared runs once
     out["total_seconds"] = round(sum(r["seconds"] for r in unique), 1)
     out["wall_seconds_this_call"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
+    study.write(out, args.out)
     print(f"wrote {args.out}: {out['total_seconds']:.0f} s of training")
-
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

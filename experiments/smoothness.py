@@ -59,7 +59,7 @@ def main():
         for epochs in budgets:
             t0 = time.perf_counter()
             study = S.smoother_study(data, knobs, seeds=seeds, epochs=epochs,
-                                     log=lambda text: print(f"{epochs:4d} epochs, {text}", flush=True))
+                                     log=lambda text, e=epochs: print(f"{e:4d} epochs, {text}", flush=True))
             out["runs"][str(epochs)] = S.study_numbers(study)
             out["pred_seed0"][str(epochs)] = {
                 name: None if runs[0].pred is None else [round(float(v), 3) for v in runs[0].pred]

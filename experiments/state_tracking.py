@@ -14,13 +14,13 @@ Writes lstm_lib/course/results/state_tracking.json (chapter 15 loads it) after e
 BLAS is limited to one thread: for these small matrices that is faster, and repeatable.
 """
 import argparse
-import json
 import os
 import pathlib
 import platform
 import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 
 from lstm_lib.course.state_tracking import train_adding_kind, train_parity
 from lstm_lib.threads import limit_blas_threads
@@ -65,7 +65,7 @@ def main():
                 acc = np.array(r["accuracy"])
                 print(f"parity {kind:10s} seed {seed}: accuracy at 2, 8, 32, 256: "
                       f"{acc[[1, 7, 31, 255]]} ({r['seconds']:.0f} s)", flush=True)
-                _write(out, args.out)
+                study.write(out, args.out)
         for T in args.adding_lengths:
             for kind in ADDING_KINDS:
                 for seed in args.adding_seeds:
@@ -73,16 +73,11 @@ def main():
                     out["adding"].append(r)
                     print(f"adding {kind:8s} T={T:4d} seed {seed}: final MSE {r['final_mse']:.4f}, "
                           f"solved at {r['solved_step']} ({r['seconds']:.0f} s)", flush=True)
-                    _write(out, args.out)
+                    study.write(out, args.out)
     out["settings"]["load_after"] = os.getloadavg()
     out["total_seconds"] = round(time.perf_counter() - start, 1)
-    _write(out, args.out)
+    study.write(out, args.out)
     print(f"wrote {args.out} in {out['total_seconds']:.0f} s")
-
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

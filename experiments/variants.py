@@ -19,6 +19,7 @@ import platform
 import time
 
 import numpy as np
+import study_output as study  # experiments/study_output.py, next to this script
 from threadpoolctl import threadpool_limits
 
 from lstm_lib.course.variant_study import TRAIN, lm_data
@@ -81,15 +82,10 @@ def main():
                     if task in WIDGET_TASKS and seed == 0 and fb == 1.0:
                         weights.update({f"{task}/{label}/{k}": v for k, v in model.params.items()})
                         np.savez_compressed(args.weights, **weights)
-                    _write(out, args.out)
+                    study.write(out, args.out)
     out["total_seconds"] = round(earlier_seconds + time.perf_counter() - start, 1)
-    _write(out, args.out)
+    study.write(out, args.out)
     print(f"wrote {args.out} and {args.weights} in {out['total_seconds']:.0f} s")
-
-
-def _write(out, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
