@@ -62,6 +62,7 @@ def lstm_lib_step(kind, batch, time, input, hidden, dtype="float32", seed=0, rep
     `threads.split_batch` on or off for it; None leaves the default)."""
     rng, x, dy = _data(kind, batch, time, input, hidden, dtype, seed)
     layer = LAYERS[kind](input, hidden, dtype=np.dtype(dtype), rng=rng)
+
     def step():
         with contextlib.nullcontext() if split is None else threads.split_batch(split):
             layer.forward(x)

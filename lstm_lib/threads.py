@@ -6,9 +6,9 @@ A recurrent layer's time loop is sequential in time but independent across the b
 and a batch large enough, the layers run their loop as two Python threads, each on half of the
 batch rows: NumPy releases the GIL inside its ufuncs and matrix products, so both halves
 compute at once, the elementwise gate arithmetic included; the BLAS is set to one thread
-meanwhile. It is off by default: on an idle 2-core AMD EPYC (OpenBLAS 0.3.31) the split was
-slower than one loop whose matrix products use the BLAS's two threads (LSTM training step at
-(64, 100, 32, 128): 58-63 ms split, 47-57 ms not; chapter 13, section 7).
+meanwhile. It is off by default: on an idle 2-core AMD EPYC (OpenBLAS 0.3.31) the split took
+1.3 to 1.4 times as long as one loop whose matrix products use the BLAS's two threads, at each
+of the five shapes measured (experiments/split_batch.py; chapter 13, section 7).
 
 `blas_info()` says which BLAS NumPy uses (library, version, kernel, threads), read with
 threadpoolctl; `limit_blas_threads(n)` is the one thread limiter of the package.
