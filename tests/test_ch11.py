@@ -624,6 +624,34 @@ def test_shipped_model_loads_from_the_package_and_scores_what_its_record_says():
 
 
 
+def test_more_data_record_is_consistent_with_the_chapter_and_the_script():
+    """char_lm_more_data.json (chapter 11, 'Would more text close the gap?'): the extra modules
+    are neither training nor test modules of the chapter, the n-gram table has orders 1-7 with
+    the best chosen on validation, the kept round is the best on validation, and the margin is
+    the best n-gram's test score minus the LSTM's."""
+    import importlib.util
+    import pathlib
+
+    from lstm_lib.course.results import load_result
+
+    rec = load_result("char_lm_more_data.json")
+    script = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "char_lm_more_data.py"
+    spec = importlib.util.spec_from_file_location("char_lm_more_data", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert not set(rec["extra_modules"]) & (set(tx.CORPUS_MODULES) | set(tx.TEST_MODULES))
+    assert set(rec["extra_modules"]) <= set(mod.EXTRA_MODULES) and len(rec["extra_modules"]) == 72
+    assert rec["config"] == mod.CONFIG == load_result("char_lm_training.json")["config"]
+    kn = rec["kneser_ney"]
+    assert sorted(kn, key=int) == [str(n) for n in range(1, 8)]
+    assert rec["best_order"] == min(range(1, 8), key=lambda n: kn[str(n)]["val_bpc"])
+    assert rec["val_bpc"] == min(r["val_bpc"] for r in rec["curve"])
+    assert len(rec["curve"]) == rec["rounds"] and rec["curve"][-1]["lr"] == pytest.approx(rec["recipe"]["final_lr"])
+    assert rec["margin_over_best_ngram_test"] == pytest.approx(
+        kn[str(rec["best_order"])]["test_bpc"] - rec["test_bpc"], abs=1e-4)
+    assert rec["train_chars"] > 6 * rec["chapter_train_chars"] - 100_000
+
+
 def test_ablation_results_hold_three_seeds_of_every_variant():
     from lstm_lib.course.char_lm_study import ABLATIONS
     from lstm_lib.course.results import load_result

@@ -389,3 +389,52 @@ def test_chapter_runs_without_torch():
     assert text.count("PyTorch is not installed (pip install torch)") == 4  # sections 1, 2, 4, exercise 3
     assert "Traceback" not in text and "max |diff|" not in text  # the parity section was skipped
     assert "live, 3 seeds" in text and "no answer yet" in text  # the torch-free parts ran
+
+
+def test_benchmarks_readme_says_why_2x_over_the_textbook_is_out_of_reach():
+    """The argument in benchmarks/README.md: at the two large shapes the textbook LSTM is less
+    than 2 times its matrix-product floor in three of the four stored tables, so no step that
+    makes the same products could be 2x faster than it; the figures quoted are the stored ones."""
+    bench = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    text = (ROOT / "benchmarks" / "README.md").read_text()
+    large = {(64, 100, 32, 128), (32, 35, 650, 650)}
+
+    def rows(table):
+        return [r for r in bench[table]["results"]
+                if r["kind"] == "LSTM" and (r["batch"], r["time"], r["input"], r["hidden"]) in large]
+
+    def book_over_floor(r):
+        return r["ms"]["textbook"] / r["ms"]["floor"]
+
+    others = [book_over_floor(r) for t in ("wall, OPENBLAS_CORETYPE=Haswell", "cpu, as set",
+                                            "cpu, OPENBLAS_CORETYPE=Haswell") for r in rows(t)]
+    assert len(others) == 6 and max(others) < 2  # 2x impossible there even at the floor
+    assert f"that is {min(others):.2f} to {max(others):.2f} at (64, 100, 32, 128)" in text
+    wall = rows("wall, as set")
+    assert "the textbook is {} and {} times its floor".format(
+        *(f"{book_over_floor(r):.2f}" for r in wall)) in text
+    assert "within {} and {}\n  of its floor".format(
+        *(f"{book_over_floor(r) / 2:.2f}" for r in wall)) in text
+    assert "(the library is at {} and {})".format(*(f"{r['over_floor']:.2f}" for r in wall)) in text
+
+
+def test_benchmarks_readme_quotes_the_stored_two_core_measurement():
+    """The two-core paragraph of benchmarks/README.md quotes two_cores_elementwise.json, and
+    what it concludes holds in the record: no gain from a second thread with OpenBLAS's
+    default, a gain with its threads asleep, and a slower training step then."""
+    rec = json.loads((ROOT / "lstm_lib" / "course" / "results" / "two_cores_elementwise.json").read_text())
+    text = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    spin, sleep = rec["ms"]["OpenBLAS default (threads spin after a product)"], \
+        rec["ms"]["OPENBLAS_THREAD_TIMEOUT=4 (threads sleep at once)"]
+    one, two = "elementwise, one thread", "elementwise, two threads"
+    after1, after2 = "product, then elementwise on one thread", "product, then elementwise on two threads"
+    step = "LSTM training step (64, 100, 32, 128)"
+    assert spin[two] > 0.9 * spin[one] and spin[after2] > 0.9 * spin[after1]  # no gain
+    assert sleep[two] < 0.7 * sleep[one] and sleep[after2] < 0.85 * sleep[after1]  # a gain
+    assert sleep[step] > spin[step]  # but the whole step is slower
+    for fact in (f"took {spin[two]:.2f} ms on two threads against {spin[one]:.2f} ms on one",
+                 f"({spin[after2]:.2f} against {spin[after1]:.2f} ms right after a product)",
+                 f"({sleep[two]:.2f} against {sleep[one]:.2f} ms; {sleep[after2]:.2f} against "
+                 f"{sleep[after1]:.2f} ms after a product)",
+                 f"took {sleep[step]:.1f} ms against {spin[step]:.1f} ms"):
+        assert fact in text, fact
