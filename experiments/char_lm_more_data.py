@@ -14,7 +14,7 @@ same enlarged training text, so both sides get the same data.
 Training: the shipped model's optimiser (Adam, clipping, truncated BPTT over 32 streams in
 windows of 64), in "rounds" of the next 345,000 characters of the enlarged text (the size of
 the chapter's epoch), the validation score after each. The chapter's rule (halve the
-learning rate after a round that gains less than 0.01) stopped a first attempt too early: the
+learning rate after a round that gains less than 0.01) does not suit this text: the
 validation score moves up and down by more than that from one slice of text to the next. So
 the learning rate follows a cosine from 3e-3 down to 3e-5 over a fixed number of rounds
 (`--rounds`, 96, about 16 passes over the text), and the weights of the best round are kept.
@@ -88,6 +88,7 @@ def main():
     model = CharLM(corpus.vocab_size, **CONFIG, rng=np.random.default_rng(RECIPE["seed"]))
     opt = Adam(model, lr=RECIPE["lr"])
     offsets = np.random.default_rng(1000 + RECIPE["seed"])
+    cyclic = np.concatenate([train_ids, train_ids])  # a round may run past the end: wrap around
     best, best_params, curve, pos = np.inf, None, [], 0
     wall = time.perf_counter()
     for r in range(rounds):
@@ -96,7 +97,7 @@ def main():
         start = time.perf_counter()
         cosine = (1 + np.cos(np.pi * r / max(1, rounds - 1))) / 2  # 1 -> 0
         opt.lr = RECIPE["final_lr"] + (RECIPE["lr"] - RECIPE["final_lr"]) * cosine
-        piece = np.concatenate([train_ids, train_ids])[pos:pos + rounds_chars]  # cyclic
+        piece = cyclic[pos:pos + rounds_chars]
         pos = (pos + rounds_chars) % len(train_ids)
         X, Y = tx.batchify(piece[int(offsets.integers(0, RECIPE["bptt"])):], RECIPE["batch_size"])
         hist = fit(model, SoftmaxCrossEntropy(), opt, X, Y, epochs=1, bptt=RECIPE["bptt"],
