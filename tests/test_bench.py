@@ -28,12 +28,14 @@ def _env_finding_this_file():
 
 def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
     """The same step, once and twice per call, each alone in its own process: the ratio of
-    the medians is about 2 (CPU time with one thread, so a busy machine barely matters)."""
+    the fastest rounds is about 2. (The test suite runs on two workers, so the machine is
+    busy: another program can only add time to a round, and a median of CPU times can be
+    dragged by a burst of load on the other core; chapter 13 keeps the fastest round too.)"""
     sides = [timing.Side("once", "lstm_lib.contestants:lstm_lib_step", SMALL),
              timing.Side("twice", "lstm_lib.contestants:lstm_lib_step", {**SMALL, "repeat": 2})]
     res = timing.rounds_alone(sides, rounds=7, seconds=0.1, clock="cpu", threads=1)
-    ratio = np.median(res["times"]["twice"]) / np.median(res["times"]["once"])
-    assert 1.6 < ratio < 2.4, ratio
+    ratio = min(res["times"]["twice"]) / min(res["times"]["once"])
+    assert 1.6 < ratio < 2.4, (ratio, res["times"])
     assert all(len(v) == 7 for v in res["times"].values())
     assert res["info"]["once"]["threads"]["blas"]["threads"] == 1
 
@@ -256,3 +258,18 @@ def test_latency_table_and_footprint():
     assert fp["parameters"] == 4 * (8 * 64 + 16 * 64 + 64)  # float32
     assert fp["state"] == 2 * 16 * 4  # h and c at batch 1
     assert fp["work"] >= fp["parameters"]  # the stream's stacked copy of the weights
+
+
+def test_latency_table_summarises_by_median_or_fastest_round(monkeypatch):
+    """summary="fastest" keeps each side's quickest round (a busy machine only adds time);
+    "median" the middle one; anything else is refused."""
+    rounds = {"lstm_lib LSTM 8": [3e-6, 1e-6, 9e-6], "torch LSTM 8": [4e-6, 8e-6, 2e-6]}
+    monkeypatch.setattr(latency, "rounds_alone", lambda sides, **kw: {"times": rounds})
+    fastest = latency.latency_table(kinds=("LSTM",), sizes=(8,), summary="fastest")[0]
+    median = latency.latency_table(kinds=("LSTM",), sizes=(8,))[0]
+    assert (fastest["lstm_lib_us"], fastest["torch_us"]) == pytest.approx((1.0, 2.0))
+    assert (median["lstm_lib_us"], median["torch_us"]) == pytest.approx((3.0, 4.0))
+    assert "fastest round" in latency.format_latency([fastest], "cpu")
+    assert "median of the rounds" in latency.format_latency([median], "cpu")
+    with pytest.raises(ValueError, match="summary"):
+        latency.latency_table(kinds=("LSTM",), sizes=(8,), summary="mean")

@@ -9,8 +9,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lstm_lib.course.exercises import ch12
 from lstm_lib.course import smoothness as S
+from lstm_lib.course.exercises import ch12
 from lstm_lib.course.smoothness import Knobs, roughness, train_variant
 from lstm_lib.course.widgets import race
 from lstm_lib.forecasting import prepare
@@ -323,7 +323,7 @@ def test_speed_table_of_the_chapter_is_the_stored_benchmark():
     bench = json.loads((ROOT / "benchmarks" / "results.json").read_text())
     stored, wall = bench["cpu, as set"], bench["wall, as set"]
     text = _markdown(ROOT / "notebooks" / "12_against_pytorch.ipynb")
-    rows = re.findall(r"^\| (\d+), (\d+), (\d+), (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text, re.M)
+    rows = re.findall(r"^\| (\d+), (\d+), (\d+), (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text, re.MULTILINE)
     lstm = [r for r in stored["results"] if r["kind"] == "LSTM"]
     assert len(rows) == len(lstm) == 4
     for row, r in zip(rows, lstm):
@@ -434,7 +434,7 @@ def test_benchmarks_readme_quotes_the_stored_two_core_measurement():
     assert sleep[step] > spin[step]  # but the whole step is slower
     for fact in (f"took {spin[two]:.2f} ms on two threads against {spin[one]:.2f} ms on one",
                  f"({spin[after2]:.2f} against {spin[after1]:.2f} ms right after a product)",
-                 f"({sleep[two]:.2f} against {sleep[one]:.2f} ms; {sleep[after2]:.2f} against "
-                 f"{sleep[after1]:.2f} ms after a product)",
+                 (f"({sleep[two]:.2f} against {sleep[one]:.2f} ms; {sleep[after2]:.2f} against "
+                  f"{sleep[after1]:.2f} ms after a product)"),
                  f"took {sleep[step]:.1f} ms against {spin[step]:.1f} ms"):
         assert fact in text, fact

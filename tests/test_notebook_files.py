@@ -226,8 +226,9 @@ def test_notebook(path, check):
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
 
 
-def test_ruff_clean_on_notebooks_and_package():
-    targets = [p for p in (ROOT / "lstm_lib", *NOTEBOOKS) if p.exists()]
+def test_ruff_clean_on_notebooks_package_experiments_and_tests():
+    targets = [p for p in (ROOT / "lstm_lib", ROOT / "experiments", ROOT / "tests", ROOT / "tools",
+                           *NOTEBOOKS) if p.exists()]
     problems = ruff_problems(targets)
     assert not problems, "ruff check:\n" + "\n".join(problems[:60])
 
