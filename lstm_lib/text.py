@@ -27,6 +27,18 @@ CORPUS_MODULES = ("textwrap", "string", "fractions", "bisect", "heapq", "shlex",
                   "pprint", "contextlib", "dataclasses")
 # Held-out test text: four other modules, present in every CPython from 3.9 on.
 TEST_MODULES = ("abc", "cmd", "copy", "csv")
+# More training text for the shipped model of chapter 11: pure-Python standard-library modules
+# of 8-60 kB, none of them in CORPUS_MODULES or TEST_MODULES (about 1.8 M characters).
+MORE_TRAINING_MODULES = (
+    "shelve", "pipes", "mailcap", "graphlib", "types", "filecmp", "numbers", "symtable",
+    "opcode", "imp", "code", "operator", "tabnanny", "pyclbr", "asynchat", "hashlib", "bz2",
+    "cgitb", "stringprep", "runpy", "lzma", "timeit", "poplib", "fileinput", "posixpath",
+    "tracemalloc", "sunau", "selectors", "compileall", "asyncore", "warnings", "base64",
+    "gettext", "weakref", "wave", "site", "mimetypes", "profile", "telnetlib", "modulefinder",
+    "gzip", "pkgutil", "webbrowser", "tokenize", "socketserver", "uuid", "plistlib", "dis",
+    "trace", "pstats", "tempfile", "ntpath", "sysconfig", "zipimport", "smtpd", "bdb", "aifc",
+    "cgi", "ftplib", "codecs", "socket", "os", "traceback", "nntplib", "platform", "smtplib",
+    "pathlib", "ssl", "imaplib", "configparser", "shutil", "threading")
 UNKNOWN = "\ufffd"  # stands for any character that the training part does not contain
 
 
@@ -96,6 +108,18 @@ def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None,
     test_text = "\n".join(path.read_text(encoding="utf-8") for _, path in test_sources)
     return CharCorpus(text, val_fraction, [m for m, _ in sources], test_text,
                       [m for m, _ in test_sources])
+
+
+def more_training_ids(corpus, modules=MORE_TRAINING_MODULES):
+    """(ids, module names): the source of `modules` (those this Python has) followed by the
+    corpus's own training part, in the corpus's vocabulary (a character it lacks -> UNKNOWN).
+    Validation and test stay the corpus's."""
+    sources = stdlib_sources(modules)
+    overlap = {m for m, _ in sources} & (set(corpus.sources) | set(corpus.test_sources))
+    if overlap:
+        raise ValueError(f"modules already in the corpus or its test text: {sorted(overlap)}")
+    text = "\n".join(path.read_text(encoding="utf-8") for _, path in sources) + "\n"
+    return np.concatenate([corpus.encode(text), corpus.train_ids]), [m for m, _ in sources]
 
 
 def batchify(ids, batch_size):

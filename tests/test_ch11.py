@@ -624,32 +624,78 @@ def test_shipped_model_loads_from_the_package_and_scores_what_its_record_says():
 
 
 
-def test_more_data_record_is_consistent_with_the_chapter_and_the_script():
-    """char_lm_more_data.json (chapter 11, 'Would more text close the gap?'): the extra modules
-    are neither training nor test modules of the chapter, the n-gram table has orders 1-7 with
-    the best chosen on validation, the kept round is the best on validation, and the margin is
-    the best n-gram's test score minus the LSTM's."""
+def _char_lm_script():
     import importlib.util
     import pathlib
 
-    from lstm_lib.course.results import load_result
-
-    rec = load_result("char_lm_more_data.json")
-    script = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "char_lm_more_data.py"
-    spec = importlib.util.spec_from_file_location("char_lm_more_data", script)
+    script = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "char_lm.py"
+    spec = importlib.util.spec_from_file_location("char_lm_script", script)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert not set(rec["extra_modules"]) & (set(tx.CORPUS_MODULES) | set(tx.TEST_MODULES))
-    assert set(rec["extra_modules"]) <= set(mod.EXTRA_MODULES) and len(rec["extra_modules"]) == 72
-    assert rec["config"] == mod.CONFIG == load_result("char_lm_training.json")["config"]
+    return mod
+
+
+def test_training_records_are_consistent_with_the_script():
+    """char_lm_training.json (the shipped model) and char_lm_chapter_text.json hold what
+    experiments/char_lm.py sets: the configuration and recipe, the extra modules (neither
+    training nor test modules of the chapter), the n-gram table of orders 1-7 with the best
+    chosen on validation, every round of the cosine with the kept one the best on validation,
+    and the margin as the best n-gram's test score minus the LSTM's."""
+    from lstm_lib.course.results import load_result
+
+    mod = _char_lm_script()
+    rec, third = load_result("char_lm_training.json"), load_result("char_lm_third_run.json")
+    small, first = load_result("char_lm_chapter_text.json"), load_result("char_lm_first_run.json")
+    assert rec["config"] == mod.CONFIG and third["config"] == mod.SECOND == small["config"]
+    assert rec["recipe"] == third["recipe"] == mod.RECIPE and rec["chars"] == third["chars"]
+    assert small["recipe"] == mod.CHAPTER_TEXT[1] and small["train_chars"] == rec["chars"]["chapter_train"]
+    assert (first["config"], first["recipe"]) == mod.FIRST_RUN
+    assert rec["kneser_ney"] == third["kneser_ney"]  # the same text, the same counts
+    assert not set(rec["more_training_modules"]) & (set(tx.CORPUS_MODULES) | set(tx.TEST_MODULES))
+    assert rec["more_training_modules"] == list(tx.MORE_TRAINING_MODULES)
     kn = rec["kneser_ney"]
     assert sorted(kn, key=int) == [str(n) for n in range(1, 8)]
     assert rec["best_order"] == min(range(1, 8), key=lambda n: kn[str(n)]["val_bpc"])
-    assert rec["val_bpc"] == min(r["val_bpc"] for r in rec["curve"])
-    assert len(rec["curve"]) == rec["rounds"] and rec["curve"][-1]["lr"] == pytest.approx(rec["recipe"]["final_lr"])
+    assert rec["val_bpc"] == pytest.approx(min(r["val_bpc"] for r in rec["curve"]), abs=1e-4)
+    recipe = rec["recipe"]
+    assert len(rec["curve"]) == recipe["epochs"] * recipe["evals_per_epoch"]
+    assert rec["curve"][0]["lr"] == recipe["lr"] and rec["curve"][-1]["lr"] == pytest.approx(recipe["final_lr"])
     assert rec["margin_over_best_ngram_test"] == pytest.approx(
         kn[str(rec["best_order"])]["test_bpc"] - rec["test_bpc"], abs=1e-4)
-    assert rec["train_chars"] > 6 * rec["chapter_train_chars"] - 100_000
+    assert rec["chars"]["train"] > 6 * rec["chars"]["chapter_train"] - 100_000
+
+
+def test_more_training_ids_put_other_modules_before_the_chapters_training_part():
+    c = tx.load_stdlib_corpus(max_chars=50_000)
+    ids, names = tx.more_training_ids(c, ("types", "numbers"))
+    assert names == ["types", "numbers"]
+    np.testing.assert_array_equal(ids[-len(c.train_ids):], c.train_ids)
+    head = c.decode(ids[:-len(c.train_ids)])
+    assert head.startswith((tx.stdlib_dir() / "types.py").read_text(encoding="utf-8")[:200])
+    assert ids.max() < c.vocab_size  # the chapter's vocabulary, unknown characters included
+    with pytest.raises(ValueError, match="already in the corpus"):
+        tx.more_training_ids(c, ("types", "textwrap"))  # textwrap is a corpus module
+    with pytest.raises(ValueError, match="already in the corpus"):
+        tx.more_training_ids(c, ("csv",))  # a test module
+
+
+def test_train_char_lm_cosine_rounds_follow_the_schedule_and_keep_the_best_round():
+    from lstm_lib.course.char_lm_study import cosine_lr, train_char_lm
+
+    c = tx.CharCorpus("abcabcabd " * 200, val_fraction=0.1)
+    recipe = {"lr": 1e-2, "final_lr": 1e-4, "schedule": "cosine", "evals_per_epoch": 3, "clip": 1.0,
+              "batch_size": 4, "bptt": 16, "seed": 0}
+    model, curve = train_char_lm(c, {"embed_dim": 6, "hidden_size": 6, "tie_weights": True},
+                                 recipe, max_epochs=2, log=lambda line: None)
+    assert [r["round"] for r in curve] == [1, 2, 3, 4, 5, 6]
+    assert [r["epoch"] for r in curve] == [1, 1, 1, 2, 2, 2]
+    assert [r["lr"] for r in curve] == pytest.approx([cosine_lr(1e-2, 1e-4, k, 6) for k in range(6)], rel=1e-4)
+    assert curve[0]["lr"] == pytest.approx(1e-2) and curve[-1]["lr"] == pytest.approx(1e-4)
+    assert all(a["lr"] > b["lr"] for a, b in zip(curve, curve[1:]))
+    best = min(r["val_bpc"] for r in curve)
+    assert tx.bits_per_char(model.nll(c.val_ids)) == pytest.approx(best, abs=1e-3)
+    with pytest.raises(ValueError, match="schedule"):
+        train_char_lm(c, {"embed_dim": 6, "hidden_size": 6}, {**recipe, "schedule": "linear"}, 1)
 
 
 def test_ablation_results_hold_three_seeds_of_every_variant():

@@ -3,7 +3,8 @@ ablations that change one thing at a time, and loading what they stored.
 
 experiments/char_lm.py trains the shipped model with `train_char_lm`;
 experiments/char_lm_ablations.py runs `ABLATIONS` on several seeds. Their outputs live in
-lstm_lib/course/results/ (char_lm_model.npz, char_lm_training.json, char_lm_ablations.json).
+lstm_lib/course/results/ (char_lm_model.npz, char_lm_training.json, char_lm_chapter_text.json,
+char_lm_first_run.json, char_lm_ablations.json).
 """
 import json
 import time
@@ -34,35 +35,59 @@ ABLATIONS = {
 }
 
 
-def train_char_lm(corpus, config, recipe, max_epochs, train_chars=None, log=print):
+def cosine_lr(lr, final_lr, k, total):
+    """The learning rate of round k (0-based) of `total` on a cosine from lr down to final_lr."""
+    return final_lr + (lr - final_lr) * (1 + np.cos(np.pi * k / max(1, total - 1))) / 2
+
+
+def train_char_lm(corpus, config, recipe, max_epochs, train_chars=None, train_ids=None, log=print):
     """Train a CharLM(corpus.vocab_size, **config) and return (model, curve).
 
-    recipe: lr, clip, batch_size, bptt, min_gain_bits, max_useless_halvings, seed. Adam with
-    global-norm clipping, truncated BPTT over `batch_size` parallel streams that start at a
-    random offset each epoch; after each epoch the validation bits per character (the whole
-    validation text, CharLM.nll). An epoch that does not beat the best so far by
-    `min_gain_bits` halves the learning rate; training stops at the `max_useless_halvings`-th
-    such epoch or after `max_epochs`. The model keeps the weights of its best epoch. `curve`
-    lists per epoch: lr, train_bpc (mean over the epoch), val_bpc, seconds."""
+    Adam with global-norm clipping, truncated BPTT in windows of recipe["bptt"] over
+    recipe["batch_size"] parallel streams of the training text (corpus.train_ids, or
+    `train_ids`; its first `train_chars`), which start at a random offset each epoch. The
+    validation score is the bits per character on the whole validation text (CharLM.nll).
+    recipe: lr, clip, batch_size, bptt, seed, and the learning-rate schedule:
+
+    - "halving" (the default): after each epoch, one that does not beat the best score so far
+      by min_gain_bits halves the learning rate; training stops at the
+      max_useless_halvings-th such epoch or after `max_epochs`;
+    - "cosine": each epoch is cut into evals_per_epoch rounds (consecutive stretches of the
+      streams), validation after each; the learning rate follows a cosine from lr down to
+      final_lr over all max_epochs * evals_per_epoch rounds.
+
+    The model keeps the weights of its best validation score. `curve` lists per epoch (per
+    round with "cosine"): epoch, lr, train_bpc (mean over the stretch), val_bpc, seconds."""
+    schedule = recipe.get("schedule", "halving")
+    if schedule not in ("halving", "cosine"):
+        raise ValueError(f"schedule must be 'halving' or 'cosine', got {schedule!r}")
     seed_everything(recipe["seed"])  # dropout masks
     model = CharLM(corpus.vocab_size, **config, rng=np.random.default_rng(recipe["seed"]))
     opt = Adam(model, lr=recipe["lr"])
     offsets = np.random.default_rng(1000 + recipe["seed"])
-    train_ids = corpus.train_ids[:train_chars]
+    ids = corpus.train_ids if train_ids is None else np.asarray(train_ids)
+    ids = ids[:train_chars]
+    per_epoch = recipe["evals_per_epoch"] if schedule == "cosine" else 1
     best, best_params, useless, curve = np.inf, None, 0, []
     for epoch in range(1, max_epochs + 1):
-        start = time.perf_counter()
-        X, Y = tx.batchify(train_ids[int(offsets.integers(0, recipe["bptt"])):], recipe["batch_size"])
-        hist = fit(model, SoftmaxCrossEntropy(), opt, X, Y, epochs=1, bptt=recipe["bptt"],
-                   clip=recipe["clip"], progress=False, on_divergence="raise")
-        val = tx.bits_per_char(model.nll(corpus.val_ids))
-        curve.append({"epoch": epoch, "lr": opt.lr, "train_bpc": round(tx.bits_per_char(hist.epoch_loss[0]), 4),
-                      "val_bpc": round(val, 4), "seconds": round(time.perf_counter() - start, 1)})
-        log(json.dumps(curve[-1]))
-        improved = val < best - recipe["min_gain_bits"]
-        if val < best:
-            best, best_params = val, {k: p.copy() for k, p in model.params.items()}
-        if not improved:
+        X, Y = tx.batchify(ids[int(offsets.integers(0, recipe["bptt"])):], recipe["batch_size"])
+        edges = np.linspace(0, X.shape[1], per_epoch + 1).astype(int)  # rounds of this epoch
+        for a, b in zip(edges[:-1], edges[1:]):
+            if schedule == "cosine":
+                opt.lr = float(cosine_lr(recipe["lr"], recipe["final_lr"], len(curve), max_epochs * per_epoch))
+            start = time.perf_counter()
+            hist = fit(model, SoftmaxCrossEntropy(), opt, X[:, a:b], Y[:, a:b], epochs=1,
+                       bptt=recipe["bptt"], clip=recipe["clip"], progress=False, on_divergence="raise")
+            val = tx.bits_per_char(model.nll(corpus.val_ids))
+            row = {"epoch": epoch, "lr": opt.lr, "train_bpc": round(tx.bits_per_char(hist.epoch_loss[0]), 4),
+                   "val_bpc": round(val, 4), "seconds": round(time.perf_counter() - start, 1)}
+            curve.append(row if schedule == "halving" else {"round": len(curve) + 1, **row,
+                                                            "lr": round(opt.lr, 7)})
+            log(json.dumps(curve[-1]))
+            improved = val < best - recipe.get("min_gain_bits", 0.0)
+            if val < best:
+                best, best_params = val, {k: p.copy() for k, p in model.params.items()}
+        if schedule == "halving" and not improved:
             opt.lr /= 2
             useless += 1
             if useless >= recipe["max_useless_halvings"]:
