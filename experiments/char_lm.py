@@ -77,7 +77,7 @@ def ngram_table(corpus, train_ids, orders=range(1, 8)):
     return table
 
 
-def small_run(corpus, which):
+def small_run(corpus, which, out_dir=RESULTS):
     """--chapter-text or --first-run: the chapter's 345 K characters, the halving recipe."""
     config, recipe = CHAPTER_TEXT if which == "chapter_text" else FIRST_RUN
     wall = time.perf_counter()
@@ -87,7 +87,7 @@ def small_run(corpus, which):
               "test_bpc": bits(model.nll(corpus.test_ids)),
               "minutes": round((time.perf_counter() - wall) / 60, 1),
               "python": platform.python_version(), "numpy": np.__version__}
-    (RESULTS / f"char_lm_{which}.json").write_text(json.dumps(record, indent=1))
+    (out_dir / f"char_lm_{which}.json").write_text(json.dumps(record, indent=1))
     print(f"{which}: validation {record['val_bpc']}, test {record['test_bpc']}")
 
 
@@ -102,7 +102,7 @@ def main():
     config = SECOND if args.third_run else CONFIG
     corpus = tx.load_stdlib_corpus()
     if args.chapter_text or args.first_run:
-        return small_run(corpus, "chapter_text" if args.chapter_text else "first_run")
+        return small_run(corpus, "chapter_text" if args.chapter_text else "first_run", args.out)
     train_ids, extra = tx.more_training_ids(corpus)
     recipe = RECIPE
     out_dir = args.out
