@@ -93,7 +93,7 @@ def small_run(corpus, which, out_dir=RESULTS):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="a tiny run written to /tmp")
+    ap.add_argument("--quick", action="store_true", help="a tiny run, written to /tmp unless --out")
     ap.add_argument("--chapter-text", action="store_true", help="the chapter's text only (record)")
     ap.add_argument("--first-run", action="store_true", help="the first attempt (record)")
     ap.add_argument("--third-run", action="store_true", help="the second run's model on 6x the text (record)")
@@ -104,13 +104,11 @@ def main():
     if args.chapter_text or args.first_run:
         return small_run(corpus, "chapter_text" if args.chapter_text else "first_run", args.out)
     train_ids, extra = tx.more_training_ids(corpus)
-    recipe = RECIPE
-    out_dir = args.out
-    out_dir.mkdir(parents=True, exist_ok=True)
+    recipe, out_dir = RECIPE, args.out
     if args.quick:
-        train_ids, recipe, out_dir = train_ids[:60_000], {**RECIPE, "epochs": 2, "evals_per_epoch": 2}, \
-            pathlib.Path("/tmp/char_lm_quick")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        train_ids, recipe = train_ids[:60_000], {**RECIPE, "epochs": 2, "evals_per_epoch": 2}
+        out_dir = pathlib.Path("/tmp/char_lm_quick") if args.out == RESULTS else args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
     print(f"training text {len(train_ids):,} characters ({len(extra)} more modules + the chapter's "
           f"{len(corpus.train_ids):,}); {int((train_ids == corpus.vocab_size - 1).sum()):,} unknown", flush=True)
     wall = time.perf_counter()

@@ -3,8 +3,8 @@ ablations that change one thing at a time, and loading what they stored.
 
 experiments/char_lm.py trains the shipped model with `train_char_lm`;
 experiments/char_lm_ablations.py runs `ABLATIONS` on several seeds. Their outputs live in
-lstm_lib/course/results/ (char_lm_model.npz, char_lm_training.json, char_lm_chapter_text.json,
-char_lm_first_run.json, char_lm_ablations.json).
+lstm_lib/course/results/ (char_lm_model.npz, char_lm_training.json, char_lm_third_run.json,
+char_lm_chapter_text.json, char_lm_first_run.json, char_lm_ablations.json).
 """
 import json
 import time
