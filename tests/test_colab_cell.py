@@ -1,5 +1,6 @@
-"""The Colab first cell (lstm_lib.course.COLAB_CELL): a no-op everywhere but Colab, and in
-Colab a pip install of the package from the one place the repository URL is written."""
+"""The first cell of every notebook (lstm_lib.course.COLAB_CELL): silent where lstm_lib can be
+imported; where it cannot (Colab, Kaggle, Studio Lab, a bare Jupyter), a pip install of the
+package from the one place the repository URL is written, said in the output."""
 import pathlib
 import subprocess
 import sys
@@ -29,20 +30,43 @@ def run_cell():
     exec(compile(course.COLAB_CELL, "<colab cell>", "exec"), {"__name__": "__main__"})  # noqa: S102
 
 
-def test_cell_does_nothing_outside_colab(recorded_runs, monkeypatch):
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+@pytest.fixture
+def missing(monkeypatch):
+    """Make importlib.util.find_spec report the named modules as not installed."""
+    import importlib.util
+    real = importlib.util.find_spec
+    gone = set()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in gone else real(name, *a))
+    return gone
+
+
+def test_cell_does_nothing_where_the_package_is_installed(recorded_runs, capsys):
     run_cell()
     assert recorded_runs == []
+    assert capsys.readouterr().out == ""
 
 
-def test_cell_installs_the_package_from_the_repo_url_in_colab(recorded_runs, monkeypatch):
-    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+@pytest.mark.parametrize("host", ["google.colab", "kaggle_secrets", None])
+def test_cell_installs_the_package_wherever_it_is_missing(recorded_runs, missing, monkeypatch, capsys, host):
+    """Colab, Kaggle or a bare Jupyter: the same rule, no host detection."""
+    if host:
+        monkeypatch.setitem(sys.modules, host, types.ModuleType(host))
+    missing.add("lstm_lib")
     run_cell()
     assert len(recorded_runs) == 1
     (cmd,), kwargs = recorded_runs[0]
     assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
     assert cmd[-1] == f"lstm_lib @ git+{course.REPO_URL}"
     assert kwargs.get("check") is True
+    out = capsys.readouterr().out
+    assert "installing it with pip" in out and "installed lstm_lib" in out
+
+
+def test_cell_without_pip_says_so_and_runs_nothing(recorded_runs, missing, capsys):
+    missing.update({"lstm_lib", "pip"})
+    run_cell()
+    assert recorded_runs == []
+    assert "no pip" in capsys.readouterr().out
 
 
 def test_recorder_sees_a_call(recorded_runs):
@@ -53,7 +77,7 @@ def test_recorder_sees_a_call(recorded_runs):
 
 
 def test_cell_is_silent_in_a_fresh_interpreter():
-    """Run as a real program outside Colab: no output, exit 0, and pip is never started."""
+    """Run as a real program where lstm_lib is installed: no output, exit 0, pip never started."""
     code = ("import subprocess, sys\n"
             "def boom(*a, **k):\n    raise SystemExit('subprocess.run was called')\n"
             "subprocess.run = boom\n" + course.COLAB_CELL)

@@ -142,6 +142,26 @@ def check_colab_cell(path):
     return []
 
 
+def check_folded_checks(path):
+    """Every code cell tagged `check` is folded for JupyterLab, Colab and a book build (COURSE.md,
+    rule 3; tools/execute_notebooks.py folds them) and prints at most one line."""
+    problems = []
+    for i, cell in code_cells(load(path)):
+        meta = cell.get("metadata", {})
+        if "check" not in meta.get("tags", []):
+            continue
+        if not meta.get("jupyter", {}).get("source_hidden"):
+            problems.append(f"check cell {i} is not collapsed (jupyter.source_hidden): run tools/execute_notebooks.py")
+        if meta.get("cellView") != "form":
+            problems.append(f"check cell {i} has no cellView 'form' (folded in Colab)")
+        if "hide-input" not in meta.get("tags", []):
+            problems.append(f"check cell {i} lacks the tag hide-input (folded in the book)")
+        text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        if len(text.strip().splitlines()) > 1:
+            problems.append(f"check cell {i} prints {len(text.strip().splitlines())} lines; a check says one")
+    return problems
+
+
 def check_name(path):
     names = [n for n, _ in CHAPTERS]
     stem = pathlib.Path(path).stem
@@ -207,6 +227,7 @@ FILE_CHECKS = {
     "badge": check_badge,
     "colab_cell": check_colab_cell,
     "name": check_name,
+    "folded_checks": check_folded_checks,
     "nbstripout": check_nbstripout,
 }
 
@@ -333,6 +354,14 @@ PLANTED = {
         "not exactly lstm_lib.course.COLAB_CELL"),
     "colab_cell_missing": ("colab_cell", lambda p: edit(p, lambda nb: nb["cells"].pop(1)),
                            "not exactly lstm_lib.course.COLAB_CELL"),
+    "check_not_folded": ("folded_checks", lambda p: edit(p, lambda nb: nb["cells"][2]["metadata"].update(
+        tags=["check"])), "is not collapsed"),
+    "check_not_folded_in_colab": ("folded_checks", lambda p: edit(p, lambda nb: nb["cells"][2]["metadata"].update(
+        tags=["check", "hide-input"], jupyter={"source_hidden": True})), "no cellView"),
+    "check_prints_a_page": ("folded_checks", lambda p: edit(p, lambda nb: (nb["cells"][2]["metadata"].update(
+        tags=["check", "hide-input"], jupyter={"source_hidden": True}, cellView="form"),
+        nb["cells"][2]["outputs"].append({"output_type": "stream", "name": "stdout", "text": "a\nb\n"}))),
+        "prints 3 lines"),
 }
 
 

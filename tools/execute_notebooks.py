@@ -3,8 +3,10 @@
     python tools/execute_notebooks.py notebooks/05_lstm_forward.ipynb [more.ipynb ...]
     python tools/execute_notebooks.py --all
 
-Before running, it writes the standard Colab cell (lstm_lib.course.COLAB_CELL) as the first
-code cell and checks the badge. It runs each notebook in its own folder with a fresh
+Before running, it writes the standard first cell (lstm_lib.course.COLAB_CELL, which installs
+the package where it is missing) as the first code cell, checks the badge, and folds every
+check cell: a code cell tagged `check` gets its source collapsed in JupyterLab
+(`jupyter.source_hidden`), in Colab (`cellView: form`) and in a book build (tag `hide-input`). It runs each notebook in its own folder with a fresh
 python3 kernel, fails on any error, prints the time taken, and fails if a notebook takes
 longer than its budget (--budget seconds, default 90). Afterwards it applies
 `nbstripout --keep-output --keep-count` so only outputs and counts are stored.
@@ -23,10 +25,29 @@ from lstm_lib.course import COLAB_CELL, colab_url
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+CHECK_TAG = "check"
+
+
+def fold_check_cells(nb):
+    """Collapse the source of every code cell tagged `check` (COURSE.md, rule 3)."""
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and CHECK_TAG in tags:
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            cell.metadata["cellView"] = "form"
+            if "hide-input" not in tags:
+                cell.metadata["tags"] = [*tags, "hide-input"]
+
+
+def is_install_cell(cell):
+    return cell.cell_type == "code" and "lstm_lib @ git+" in cell.source
+
+
 def prepare(nb, name):
-    """Put the Colab cell first among the code cells; check that the badge points here."""
+    """Put the install cell first among the code cells; check the badge; fold the check cells."""
+    fold_check_cells(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    if code and code[0].source.startswith("# Runs only in Colab"):
+    if code and is_install_cell(code[0]):
         code[0].source = COLAB_CELL
     else:
         first_md = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")

@@ -7,8 +7,8 @@ experiments), `diagram` (the LSTM cell drawn, chapters 00-06), `environment` (ch
 They import the library (lstm_lib.*); the library never imports them.
 
 This file holds the facts about the course itself, each written once: the repository URL
-(used by the Colab cell and the badges), the chapter list, and the Colab first cell every
-notebook starts with."""
+(used by the Colab cell and the badges), the chapter list, and the first cell every notebook
+starts with (it installs the package wherever it is missing)."""
 
 REPO_URL = "https://github.com/lstm-from-scratch/lstm-from-scratch"
 BRANCH = "main"
@@ -32,13 +32,20 @@ CHAPTERS = [
     ("15_after_the_lstm", "After the LSTM: gated linear recurrences"),
 ]
 
-COLAB_CELL = f'''# Runs only in Colab: installs the course package there; does nothing anywhere else.
+COLAB_CELL = f'''# Installs the course package where it is missing (Colab, Kaggle, a bare Jupyter); silent elsewhere.
+import importlib.util
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "lstm_lib @ git+{REPO_URL}"], check=True)'''
+if importlib.util.find_spec("lstm_lib") is None:
+    if importlib.util.find_spec("pip") is None:
+        print("lstm_lib is not installed and this Python has no pip: see the README's set-up")
+    else:
+        source = "git+{REPO_URL}"
+        print("lstm_lib is not installed here: installing it with pip from", source)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lstm_lib @ " + source], check=True)
+        importlib.invalidate_caches()
+        print("installed lstm_lib")'''
 
 
 def colab_url(notebook):
