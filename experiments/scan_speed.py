@@ -8,7 +8,8 @@ process (lstm_lib.course.scan_speed, on lstm_lib.timing.rounds_alone).
 
 Two sizes: batch 1, hidden 16 (little work per step, so Python's per-step overhead decides)
 and batch 8, hidden 64 (more arithmetic per step). Input size = hidden size, float32, one BLAS
-thread, processor time, 7 rounds. Writes lstm_lib/course/results/scan_speed.json with the
+thread, processor time, 7 rounds. The minGRU is the paper's log-space variant for every method
+(log_space=True), so that the log-space scan computes the same layer as the others. Writes lstm_lib/course/results/scan_speed.json with the
 machine's load before and after: the machine this course is developed on is shared, and the
 times show it.
 """

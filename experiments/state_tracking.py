@@ -7,6 +7,8 @@
    (one layer each) and three-layer stacks of minGRU and minLSTM, hidden size 32, trained on
    streams of 32 bits with Adam on fresh batches; accuracy at every position 1..256 on 1000
    fixed test streams (beyond 32: sequences longer than any seen in training).
+   The minGRU/minLSTM layers are the paper's log-space variant (candidate through g; the
+   default of lstm_lib.course.state_tracking), as in the stored record.
 2. The adding problem (chapter 10's setting: batch 64, Adam 3e-3, clipping 1, at most 4000
    steps, stop below MSE 0.001): the LSTM, minGRU and minLSTM, hidden 32, at T = 50, 100, 200.
 

@@ -5,13 +5,17 @@ gates and candidate read the input only, so the layer is the linear recurrence
 
 of `lstm_lib.scan`, computable by a loop or by a parallel scan, forward and backward.
 
-    minGRU:  z = sigmoid(x W_z + b_z),  h~ = g(x W_h + b_h),  a = 1 - z,      b = z * h~
-    minLSTM: f = sigmoid(x W_f + b_f),  i = sigmoid(x W_i + b_i),  h~ = g(x W_h + b_h),
+    minGRU:  z = sigmoid(x W_z + b_z),  h~ = x W_h + b_h,  a = 1 - z,      b = z * h~
+    minLSTM: f = sigmoid(x W_f + b_f),  i = sigmoid(x W_i + b_i),  h~ = x W_h + b_h,
              a = f / (f + i),  b = i / (f + i) * h~
 
-g(p) = p + 1/2 for p >= 0 and sigmoid(p) for p < 0 is the paper's positive candidate
-activation: it keeps b > 0, so the log-space scan applies. Every `method` computes the same
-function (`lstm_lib.scan.METHODS`: 'loop', 'hillis_steele', 'blelloch', 'log').
+That is the paper's definition (its sequential and parallel modes). The paper's *log-space
+variant* (`log_space=True`) passes the candidate and the initial state through the positive
+activation g(p) = p + 1/2 for p >= 0, sigmoid(p) for p < 0: h~ = g(x W_h + b_h) and
+h_0 = g(h0), so b > 0 and h_0 > 0 and the recurrence can be computed in logarithms
+(method 'log'). For a given `log_space`, every `method` computes the same function
+(`lstm_lib.scan.METHODS`: 'loop', 'hillis_steele', 'blelloch', 'log'; 'log' needs
+log_space=True).
 """
 import numpy as np
 
@@ -47,6 +51,9 @@ class _MinRNN(Layer):
 
     forward(x (batch, time, input), h0=None) -> (batch, time, hidden); backward(dh) -> dx.
     Parameters: W_x (input, blocks*H), uniform in +-1/sqrt(input) (as torch.nn.Linear), b zeros.
+    log_space=False: the paper's minGRU/minLSTM, candidate h~ = x W_h + b_h and h_0 = h0 (zeros
+    if None). log_space=True: the paper's log-space variant, h~ = g(x W_h + b_h) and
+    h_0 = g(h0) (no initial state if h0 is None), the only one the method 'log' can compute.
     After forward, `state` is (h_T,); after backward, `dstate0` is (dh0,). `steps` holds the
     number of Python-level steps the last forward and backward made (T for the loop, about
     log2 T for the scans).
@@ -55,15 +62,20 @@ class _MinRNN(Layer):
     blocks = 1
     block_names = ()
 
-    def __init__(self, input_size, hidden_size, method="blelloch", dtype=np.float32, rng=None):
+    def __init__(self, input_size, hidden_size, method="blelloch", dtype=np.float32, rng=None,
+                 log_space=False):
         super().__init__()
         if input_size < 1 or hidden_size < 1:
             raise ValueError(f"input_size and hidden_size must be >= 1, "
                              f"got {input_size} and {hidden_size}")
         if method not in METHODS:
             raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+        if method == "log" and not log_space:
+            raise ValueError("method 'log' needs log_space=True: the plain candidate x W_h + b_h "
+                             "can be negative, and negative numbers have no logarithm")
         rng = rng or get_rng()
         self.input_size, self.hidden_size, self.method = input_size, hidden_size, method
+        self.log_space = bool(log_space)
         k = 1.0 / np.sqrt(input_size)
         G = self.blocks * hidden_size
         self._add_param("W_x", rng.uniform(-k, k, (input_size, G)).astype(dtype))
@@ -80,22 +92,26 @@ class _MinRNN(Layer):
             raise ValueError(f"x must have shape (batch >= 1, time >= 1, {self.input_size}), "
                              f"got {tuple(x.shape)}")
         H = self.hidden_size
+        dg0 = None  # dh_0 / d(h0): g'(h0) in log space
         if h0 is None:
             h0 = np.zeros((B, H), self.dtype)
         else:
             h0 = as_float_array(h0, "h0", self.dtype)
             check_shape(h0, (B, H), "h0")
+            if self.log_space:
+                s0, sn0 = sigmoid_pair(h0)
+                h0, dg0 = g(h0, s0), g_grad(h0, s0, sn0)
         X = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I), time-major
         Z = (X.reshape(T * B, I) @ self.params["W_x"]).reshape(T, B, -1) + self.params["b"]
         a, b, local = self._coefficients(Z, *sigmoid_pair(Z))  # each (T, B, H)
         Hs, self.steps["forward"] = scan(a, b, h0, self.method)  # (T, B, H)
-        self._cache = (X, a, local, h0, Hs)
+        self._cache = (X, a, local, h0, Hs, dg0)
         self.state = (Hs[-1].copy(),)
         return np.ascontiguousarray(Hs.transpose(1, 0, 2))  # (B, T, H)
 
     def backward(self, dh):
         """dh: (batch, time, hidden), dL/d(output). Fills grads, sets dstate0, returns dL/dx."""
-        X, a, local, h0, Hs = self._need_cache()
+        X, a, local, h0, Hs, dg0 = self._need_cache()
         T, B, I = X.shape
         dh = np.asarray(dh)
         check_shape(dh, (B, T, self.hidden_size), "dh")
@@ -107,7 +123,7 @@ class _MinRNN(Layer):
         dZ2 = dZ.reshape(T * B, -1)  # (T*B, blocks*H)
         np.matmul(X.reshape(T * B, I).T, dZ2, out=self.grads["W_x"])
         np.sum(dZ2, axis=0, out=self.grads["b"])
-        self.dstate0 = (a[0] * G[0],)
+        self.dstate0 = (a[0] * G[0] if dg0 is None else a[0] * G[0] * dg0,)
         dx = (dZ2 @ self.params["W_x"].T).reshape(T, B, I)
         return np.ascontiguousarray(dx.transpose(1, 0, 2))  # (B, T, I)
 
@@ -125,6 +141,13 @@ class _MinRNN(Layer):
         a, b, _ = self._coefficients(Z, *sigmoid_pair(Z))
         return a, b
 
+    def _candidate(self, p, sp, spn):
+        """h~ and dh~/dp from the candidate's pre-activation p (sp = sigmoid(p), spn = sigmoid(-p)):
+        p itself, or g(p) in the log-space variant."""
+        if self.log_space:
+            return g(p, sp), g_grad(p, sp, spn)
+        return p, 1.0
+
     def _blocks(self, Z):
         H = self.hidden_size
         return [Z[..., k * H:(k + 1) * H] for k in range(self.blocks)]
@@ -139,7 +162,8 @@ class _MinRNN(Layer):
 
 
 class MinGRU(_MinRNN):
-    """minGRU: h_t = (1 - z_t) h_{t-1} + z_t h~_t with z and h~ from x_t only.
+    """minGRU: h_t = (1 - z_t) h_{t-1} + z_t h~_t with z and h~ from x_t only
+    (h~ = x W_h + b_h, or g of it with log_space=True).
     W_x columns: [z block | h~ block]."""
 
     blocks = 2
@@ -147,8 +171,8 @@ class MinGRU(_MinRNN):
 
     def _coefficients(self, Z, S, Sn):
         (_, p), (z, sp), (a, spn) = self._blocks(Z), self._blocks(S), self._blocks(Sn)
-        ht = g(p, sp)  # a = 1 - z = sigmoid(-k_z), accurate also where z is close to 1
-        return a, z * ht, (z, a, ht, g_grad(p, sp, spn))
+        ht, dg = self._candidate(p, sp, spn)  # a = 1 - z = sigmoid(-k_z), accurate near z = 1
+        return a, z * ht, (z, a, ht, dg)
 
     def _coefficient_grads(self, da, db, local):
         z, a, ht, dg = local
@@ -158,7 +182,7 @@ class MinGRU(_MinRNN):
 
 class MinLSTM(_MinRNN):
     """minLSTM: h_t = f'_t h_{t-1} + i'_t h~_t with f' = f / (f + i), i' = i / (f + i)
-    (the paper's normalised gates, so the scale of h does not grow with time).
+    (the paper's normalised gates, so the scale of h does not grow with time); h~ as in MinGRU.
     W_x columns: [f block | i block | h~ block]."""
 
     blocks = 3
@@ -166,11 +190,11 @@ class MinLSTM(_MinRNN):
 
     def _coefficients(self, Z, S, Sn):
         (_, _, p), (f, i, sp), (fn_, in_, spn) = self._blocks(Z), self._blocks(S), self._blocks(Sn)
-        ht = g(p, sp)
+        ht, dg = self._candidate(p, sp, spn)
         s = f + i
         a, ip = f / s, i / s  # f', i'
         # f (1 - f) = sigmoid(k_f) sigmoid(-k_f), the same for i
-        return a, ip * ht, (s, a, ip, ht, f * fn_, i * in_, g_grad(p, sp, spn))
+        return a, ip * ht, (s, a, ip, ht, f * fn_, i * in_, dg)
 
     def _coefficient_grads(self, da, db, local):
         s, fp, ip, ht, df_dk, di_dk, dg = local

@@ -178,13 +178,44 @@ def test_gate_widget_functions():
     assert "breaks at step" in W.gate_summary(0.5) and "stays finite" in W.gate_summary(0.99, 1000)
 
 
-@pytest.mark.parametrize("make", ["speed_widget", "gate_widget"])
+@pytest.mark.parametrize("method", ["hillis_steele", "blelloch"])
+@pytest.mark.parametrize("T", [1, 2, 3, 7, 16, 33, 100, 1024])
+def test_tree_schedule_is_the_library_scan(method, T):
+    """The drawn schedule has the work and depth counted in the library's own scan, and run on
+    random coefficients it computes the loop's h."""
+    from lstm_lib.course.widgets import scan as W
+
+    levels = W.combine_schedule(method, T)
+    assert (sum(map(len, levels)), len(levels)) == W.count_combines(method, T)
+    for level in levels:  # within a level no position is written twice
+        dst = [d for _, d in level]
+        assert len(set(dst)) == len(dst) and all(s < d for s, d in level)
+    rng = np.random.default_rng(T)
+    a, b = rng.uniform(0.1, 1, T), rng.standard_normal(T)
+    np.testing.assert_allclose(W.run_schedule(levels, a, b), S.scan_loop(a, b)[0], rtol=1e-12, atol=1e-14)
+    assert W.rounds_on(levels, 1) == sum(map(len, levels)) and W.rounds_on(levels, 10 ** 6) == len(levels)
+
+
+def test_tree_widget_functions():
+    from lstm_lib.course.widgets import scan as W
+
+    assert W.count_combines("hillis_steele", 64) == (321, 6)  # sum over d = 1..32 of (64 - d)
+    assert W.count_combines("blelloch", 64) == (120, 11)
+    text = W.tree_summary(16, "blelloch", 2)
+    assert "work <b>26</b>" in text and "depth <b>7</b>" in text and "<b>9</b> rounds" in text
+    assert W.tree_summary(16, "hillis_steele", 10) != W.tree_summary(16, "hillis_steele", 0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        W.combine_schedule("loop", 8)
+
+
+@pytest.mark.parametrize("make", ["speed_widget", "gate_widget", "tree_widget"])
 def test_widgets_react(make, monkeypatch, tiny_figure, readout_of, sliders_of):
     pytest.importorskip("ipywidgets")
     from lstm_lib.course.widgets import scan as W
 
     monkeypatch.setattr(W, "plot_speed", tiny_figure)
     monkeypatch.setattr(W, "plot_gate", tiny_figure)
+    monkeypatch.setattr(W, "plot_tree", tiny_figure)
     box = getattr(W, make)()
     first = sliders_of(box)[0]
     before = readout_of(box)

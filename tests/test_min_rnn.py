@@ -7,19 +7,23 @@ from lstm_lib.min_rnn import MinGRU, MinLSTM, g, g_grad, sigmoid_pair
 from lstm_lib.scan import METHODS, scan_loop
 
 LAYERS = [MinGRU, MinLSTM]
+# (log_space, method): every method of the log-space variant; the plain layer has no 'log'
+VARIANTS = [(True, m) for m in METHODS] + [(False, m) for m in METHODS if m != "log"]
 
 
-def layer64(cls, method, seed=1, input_size=3, hidden=4):
-    layer = cls(input_size, hidden, method=method, dtype=np.float64, rng=np.random.default_rng(seed))
+def layer64(cls, method, seed=1, input_size=3, hidden=4, log_space=False):
+    layer = cls(input_size, hidden, method=method, dtype=np.float64, rng=np.random.default_rng(seed),
+                log_space=log_space)
     layer.params["b"][:] = np.random.default_rng(seed + 1).standard_normal(layer.params["b"].shape)
     return layer
 
 
 @pytest.mark.parametrize("cls", LAYERS)
-@pytest.mark.parametrize("method", list(METHODS))
-def test_gradient_check_passes(cls, method, rng):
+@pytest.mark.parametrize("log_space, method", VARIANTS)
+def test_gradient_check_passes(cls, log_space, method, rng):
     x = rng.standard_normal((2, 6, 3))
-    report = L.gradient_check(layer64(cls, method), x, h0=rng.uniform(0, 1, (2, 4)))
+    h0 = rng.standard_normal((2, 4))  # signed: the log-space variant passes it through g
+    report = L.gradient_check(layer64(cls, method, log_space=log_space), x, h0=h0)
     assert report.passed, report
     assert set(report.errors) == {"W_x", "b", "input", "h0"}
 
@@ -48,15 +52,16 @@ def test_gradient_check_fails_on_a_planted_bug(bug, rng):
 
 
 @pytest.mark.parametrize("cls", LAYERS)
-def test_all_methods_equal_forward_and_backward(cls, rng):
+@pytest.mark.parametrize("log_space", [False, True])
+def test_all_methods_equal_forward_and_backward(cls, log_space, rng):
     x = rng.standard_normal((3, 300, 3))
     dh = rng.standard_normal((3, 300, 4))
-    h0 = rng.uniform(0, 1, (3, 4))
-    ref = layer64(cls, "loop")
-    h_ref, dx_ref = ref.forward(x, h0=h0), None
+    h0 = rng.standard_normal((3, 4))
+    ref = layer64(cls, "loop", log_space=log_space)
+    h_ref = ref.forward(x, h0=h0)
     dx_ref = ref.backward(dh)
-    for method in ("hillis_steele", "blelloch", "log"):
-        layer = layer64(cls, method)
+    for method in [m for m in METHODS if m != "loop" and (log_space or m != "log")]:
+        layer = layer64(cls, method, log_space=log_space)
         h = layer.forward(x, h0=h0)
         dx = layer.backward(dh)
         assert np.max(np.abs(h - h_ref)) < 1e-10
@@ -68,34 +73,60 @@ def test_all_methods_equal_forward_and_backward(cls, rng):
 
 
 @pytest.mark.parametrize("cls", LAYERS)
-def test_output_is_the_recurrence_of_its_coefficients(cls, rng):
-    layer = layer64(cls, "blelloch")
+@pytest.mark.parametrize("log_space", [False, True])
+def test_output_is_the_recurrence_of_its_coefficients(cls, log_space, rng):
+    layer = layer64(cls, "blelloch", log_space=log_space)
     x = rng.standard_normal((2, 9, 3))
     a, b = layer.coefficients(x)
-    assert ((a > 0) & (a < 1)).all() and (b > 0).all()
+    assert ((a > 0) & (a < 1)).all()
+    assert (b > 0).all() if log_space else (b < 0).any() and (b > 0).any()
     h, _ = scan_loop(a.transpose(1, 0, 2), b.transpose(1, 0, 2))
     np.testing.assert_allclose(layer.forward(x), h.transpose(1, 0, 2), rtol=1e-12)
     np.testing.assert_array_equal(layer.state[0], layer.forward(x)[:, -1])
 
 
-def test_min_gru_and_min_lstm_equations(rng):
+def paper_g(p):
+    """The paper's g: p + 1/2 for p >= 0, sigmoid(p) below."""
+    return np.where(p >= 0, p + 0.5, 1 / (1 + np.exp(-p)))
+
+
+@pytest.mark.parametrize("log_space", [False, True])
+def test_min_gru_and_min_lstm_equations(log_space, rng):
+    """The paper's equations written out: h~ = Linear(x) (plain), g(Linear(x)) and h_0 = g(h0)
+    (log-space variant); the loop over h_t = a_t h_{t-1} + b_t gives the layer's output."""
     x = rng.standard_normal((1, 5, 3))
-    gru = layer64(MinGRU, "loop")
+    h0 = rng.standard_normal((1, 4))
+    cand = paper_g if log_space else (lambda p: p)
+    gru = layer64(MinGRU, "loop", log_space=log_space)
     Z = x @ gru.params["W_x"] + gru.params["b"]
     z = 1 / (1 + np.exp(-Z[..., :4]))
-    p = Z[..., 4:]
-    ht = np.where(p >= 0, p + 0.5, 1 / (1 + np.exp(-p)))
+    ht = cand(Z[..., 4:])
     a, b = gru.coefficients(x)
     np.testing.assert_allclose(a, 1 - z, rtol=1e-12)
     np.testing.assert_allclose(b, z * ht, rtol=1e-12)
-    lstm = layer64(MinLSTM, "loop")
+    h, expected = cand(h0), []
+    for t in range(5):
+        h = (1 - z[:, t]) * h + z[:, t] * ht[:, t]
+        expected.append(h)
+    np.testing.assert_allclose(gru.forward(x, h0=h0), np.stack(expected, axis=1), rtol=1e-12)
+    lstm = layer64(MinLSTM, "loop", log_space=log_space)
     Z = x @ lstm.params["W_x"] + lstm.params["b"]
     f, i = 1 / (1 + np.exp(-Z[..., :4])), 1 / (1 + np.exp(-Z[..., 4:8]))
-    p = Z[..., 8:]
-    ht = np.where(p >= 0, p + 0.5, 1 / (1 + np.exp(-p)))
+    ht = cand(Z[..., 8:])
     a, b = lstm.coefficients(x)
     np.testing.assert_allclose(a, f / (f + i), rtol=1e-12)
     np.testing.assert_allclose(b, i / (f + i) * ht, rtol=1e-12)
+
+
+def test_the_two_variants_differ_only_by_g():
+    """Same weights: the plain layer's candidate is the log-space variant's before g."""
+    x = np.random.default_rng(0).standard_normal((2, 7, 3))
+    plain, logv = layer64(MinGRU, "loop"), layer64(MinGRU, "loop", log_space=True)
+    (a1, b1), (a2, b2) = plain.coefficients(x), logv.coefficients(x)
+    np.testing.assert_array_equal(a1, a2)
+    z = 1 - a1
+    np.testing.assert_allclose(b2, z * paper_g(b1 / z), rtol=1e-12)
+    assert np.max(np.abs(plain.forward(x) - logv.forward(x))) > 0.1
 
 
 def test_sigmoid_pair_g_and_its_derivative():
@@ -154,8 +185,12 @@ def test_bad_input_is_named(cls):
         layer.forward(np.zeros((1, 2, 3), np.float32), h0=np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError, match="method must be one of"):
         cls(3, 4, method="gpu")
-    with pytest.raises(ValueError, match="h0 >= 0"):
-        cls(3, 4, method="log").forward(np.zeros((1, 2, 3), np.float32), h0=-np.ones((1, 4), np.float32))
+    with pytest.raises(ValueError, match="needs log_space=True"):
+        cls(3, 4, method="log")
+    # the log-space variant passes h0 through g, so a negative h0 is fine there
+    h = cls(3, 4, method="log", log_space=True).forward(np.zeros((1, 2, 3), np.float32),
+                                                         h0=-np.ones((1, 4), np.float32))
+    assert np.isfinite(h).all() and (h > 0).all()
 
 
 def test_trains_in_a_model(rng):

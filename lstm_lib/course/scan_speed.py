@@ -7,7 +7,9 @@ side runs while the other workers are stopped, the order rotating from round to 
 the clock is the worker's processor time ("cpu"), which a busy machine disturbs far less than
 the wall clock. Used by experiments/scan_speed.py (the stored study) and by the chapter's
 live check. Variants: the minGRU layer with each scan method of `lstm_lib.scan`, and
-`lstm_lib.LSTM`. Float32, input size = hidden size.
+`lstm_lib.LSTM`. The minGRU is the paper's log-space variant (log_space=True) for every method,
+so that all four methods, 'log' included, compute the same function. Float32, input size =
+hidden size.
 """
 import numpy as np
 
@@ -21,13 +23,14 @@ PASSES = ("forward", "train")
 
 
 def make_layer(variant, input_size, hidden_size, seed=0):
-    """A float32 minGRU with scan method `variant`, or the library's LSTM for 'LSTM'."""
+    """A float32 minGRU (log-space variant) with scan method `variant`, or the library's LSTM
+    for 'LSTM'."""
     rng = np.random.default_rng(seed)
     if variant == "LSTM":
         return LSTM(input_size, hidden_size, rng=rng)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    return MinGRU(input_size, hidden_size, method=variant, rng=rng)
+    return MinGRU(input_size, hidden_size, method=variant, rng=rng, log_space=True)
 
 
 def step(variant, pass_, batch, length, hidden):

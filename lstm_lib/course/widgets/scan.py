@@ -1,10 +1,136 @@
-"""Chapter 15 widgets: the loop against the parallel scans as the sequence grows (from the
-stored measurements of experiments/scan_speed.py), and what a gate value does to the
-closed form of the recurrence in linear space and in log space.
+"""Chapter 15 widgets: the parallel scan's tree of combines for any length, with its work and
+depth and the rounds it needs on P processors, computed live; the loop against the parallel
+scans as the sequence grows (from the stored measurements of experiments/scan_speed.py); and
+what a gate value does to the closed form of the recurrence in linear space and in log space.
 """
 import numpy as np
 
+from ... import scan as S
 from ...scan import scan_log, scan_loop
+
+# --- the scan's schedule: which position combines with which, level by level -------------------
+
+SCHEDULES = ("hillis_steele", "blelloch")
+
+
+def _blelloch_levels(positions):
+    """Levels of (src, dst) pairs of the recursive Blelloch scan (lstm_lib.scan._prefix) on
+    the given original positions: pair neighbours, recurse on the pairs, fill in between."""
+    if len(positions) == 1:
+        return []
+    n, m = len(positions) // 2, (len(positions) - 1) // 2
+    up = [(positions[2 * i], positions[2 * i + 1]) for i in range(n)]
+    down = [(positions[2 * i - 1], positions[2 * i]) for i in range(1, m + 1)]
+    return [up] + _blelloch_levels(positions[1:2 * n:2]) + ([down] if down else [])
+
+
+def combine_schedule(method, T):
+    """The scan's combines as levels: a list of levels, each a list of (src, dst) pairs meaning
+    "position dst becomes (what src holds) o (what dst holds)", all pairs of a level at once.
+    Work = the number of pairs, depth = the number of levels."""
+    if method == "hillis_steele":
+        levels, d = [], 1
+        while d < T:
+            levels.append([(t - d, t) for t in range(d, T)])
+            d *= 2
+        return levels
+    if method == "blelloch":
+        return _blelloch_levels(list(range(T)))
+    raise ValueError(f"method must be one of {SCHEDULES}, got {method!r}")
+
+
+def run_schedule(levels, a, b):
+    """Run a schedule on coefficients a, b (time on axis 0): every level reads all its inputs
+    before it writes. Returns B, which holds h_t (with h_0 = 0) once the schedule is done."""
+    A, B = np.array(a, dtype=float), np.array(b, dtype=float)
+    for level in levels:
+        src, dst = (np.array(v) for v in zip(*level))
+        A[dst], B[dst] = S.combine((A[src], B[src]), (A[dst], B[dst]))
+    return B
+
+
+def rounds_on(levels, processors):
+    """Parallel rounds on `processors` processors: each level takes ceil(its combines / P)."""
+    return sum(-(-len(level) // processors) for level in levels)
+
+
+def count_combines(method, T):
+    """(work, depth) of the library's scan `method` on T steps, counted while it runs: every
+    single combine, and every vectorised call that combines at least one pair (one round)."""
+    original, count = S.combine, {"work": 0, "depth": 0}
+
+    def counting(left, right):
+        count["work"] += np.size(left[0])
+        count["depth"] += np.size(left[0]) > 0
+        return original(left, right)
+
+    S.combine = counting
+    try:
+        S.scan(np.full(T, 0.9), np.ones(T), method=method)
+    finally:
+        S.combine = original
+    return count["work"], count["depth"]
+
+
+def tree_summary(T=16, method="blelloch", log2_P=2, seed=0):
+    levels = combine_schedule(method, T)
+    P = 2 ** log2_P
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(0.1, 1, T), rng.standard_normal(T)
+    err = np.max(np.abs(run_schedule(levels, a, b) - scan_loop(a, b)[0]))
+    work = sum(len(level) for level in levels)
+    return (f"T = {T}, {LABELS[method]}: work <b>{work}</b> combines, depth <b>{len(levels)}</b> "
+            f"levels (the loop: work {T}, depth {T}). On P = {P} processors: the scan takes "
+            f"<b>{rounds_on(levels, P)}</b> rounds, the loop still {T}. The drawn combines, run "
+            f"on random gates, give the loop's h within {max(err, 1e-16):.0e}.")
+
+
+def plot_tree(T=16, method="blelloch", log2_P=2, seed=0):
+    """Left: the schedule drawn (positions across, levels down, one arrow per combine).
+    Right: rounds on P processors for P = 1 .. 1024, loop and both scans, this P marked."""
+    import matplotlib.pyplot as plt
+
+    levels = combine_schedule(method, T)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.4), dpi=72,
+                                   gridspec_kw={"width_ratios": [1.6, 1]})
+    for k, level in enumerate(levels, start=1):
+        for src, dst in level:
+            ax1.annotate("", xy=(dst, -k), xytext=(src, 1 - k),
+                         arrowprops={"arrowstyle": "->", "color": COLORS[method], "lw": 0.7})
+    for k in range(len(levels) + 1):
+        ax1.plot(range(T), [-k] * T, "o", ms=3, color="0.3")
+    ax1.set_yticks([-k for k in range(len(levels) + 1)],
+                   ["input"] + [str(k) for k in range(1, len(levels) + 1)])
+    ax1.set_ylabel("level")
+    ax1.set_xlabel("position t")
+    work = sum(len(level) for level in levels)
+    ax1.set_title(f"{LABELS[method]}, T = {T}: work {work}, depth {len(levels)}", fontsize=10)
+    Ps = 2 ** np.arange(11)
+    ax2.plot(Ps, [T] * len(Ps), "o-", ms=3, color=COLORS["loop"], label="loop")
+    for m in SCHEDULES:
+        ax2.plot(Ps, [rounds_on(combine_schedule(m, T), P) for P in Ps], "o-", ms=3,
+                 color=COLORS[m], label=LABELS[m])
+    ax2.axvline(2 ** log2_P, color="0.5", ls=":", lw=1)
+    ax2.set_xscale("log", base=2)
+    ax2.set_yscale("log", base=2)
+    ax2.set_xlabel("processors P")
+    ax2.set_ylabel("rounds")
+    ax2.set_title("rounds on P processors", fontsize=10)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def tree_widget():
+    import ipywidgets as w
+
+    from . import interact, slider
+
+    method = w.Dropdown(options=[(LABELS[m], m) for m in SCHEDULES], value="blelloch",
+                        description="scan")
+    return interact(plot_tree, tree_summary, T=slider("length T", 2, 32, 1, 16, integer=True),
+                    method=method, log2_P=slider("log2 of processors P", 0, 10, 1, 2, integer=True))
+
 
 LABELS = {"loop": "loop", "hillis_steele": "Hillis-Steele scan", "blelloch": "Blelloch scan",
           "log": "log-space (cumsum)", "LSTM": "LSTM layer"}
