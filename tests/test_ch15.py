@@ -7,7 +7,7 @@ from lstm_lib import scan as S
 from lstm_lib.course import CHAPTERS
 from lstm_lib.course.exercises import ch15
 
-# --- exercise 1: the combine in log space --------------------------------------------------------
+# --- exercise 3 (Going deeper, A): the combine in log space ------------------------------
 
 def log_combine(left, right):
     (la1, lb1), (la2, lb2) = left, right
@@ -53,7 +53,7 @@ def test_log_combine_unanswered():
     assert "no answer yet" in ch15.check_log_combine.verdict(None)[1]
 
 
-# --- exercise 2: the backward pass of the recurrence, a reverse scan ---------------------------
+# --- exercise 1: the backward pass of the recurrence, a reverse scan ---------------------------
 
 def recurrence_backward(a, h, h0, dh):
     a_next = np.ones_like(a)
@@ -129,7 +129,7 @@ def test_recurrence_backward_names_the_mistake():
         assert not ok and words in msg, (words, msg)
 
 
-# --- exercise 3: parity with a linear recurrence -----------------------------------------------
+# --- exercise 2: parity with a linear recurrence -----------------------------------------------
 
 def test_parity_coefficients():
     right = lambda bits: (1.0 - 2.0 * bits, np.zeros(len(bits)), 1.0)
@@ -233,6 +233,10 @@ def test_parity_batch_and_models():
     np.testing.assert_array_equal(y, np.cumsum(x[..., 0], axis=1) % 2)
     rng = np.random.default_rng(0)
     assert len(st.parity_model("minGRU x3", 4, rng).layers) == 4
+    # the stored study trained the paper's log-space variant: that stays the default here
+    assert all(layer.log_space for layer in st.parity_model("minLSTM x3", 4, rng).layers[:3])
+    assert not st.parity_model("minGRU", 4, rng, log_space=False).layers[0].log_space
+    assert st.adding_model_of("minGRU", 4, rng).layers[0].log_space
     assert st.parity_model("LSTM", 4, rng).forward(x).shape == (5, 12, 2)
     assert st.adding_model_of("minLSTM", 4, rng).forward(np.zeros((3, 7, 2), np.float32)).shape == (3, 1)
     with pytest.raises(ValueError, match="kind must be one of"):
@@ -291,6 +295,7 @@ def test_scan_speed_steps_and_sides():
         ss.make_layer("gpu", 4, 4)
     with pytest.raises(ValueError, match="pass_ must be one of"):
         ss.step("loop", "backward", 1, 8, 4)
+    assert all(ss.make_layer(v, 2, 2).log_space for v in ss.VARIANTS if v != "LSTM")  # one function
     train = ss.step("blelloch", "train", 2, 8, 4)
     assert train().shape == (2, 8, 4)  # forward + backward: dL/dx
 

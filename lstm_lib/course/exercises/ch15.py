@@ -44,8 +44,9 @@ def _hillis_steele_with(combine, la, lb):
 @self_check("your log-space combine composes the steps in the right order, stays in log space "
             "(no overflow at exp(800)), is associative, and drives the parallel scan to the loop's result.")
 def check_log_combine(log_combine):
-    """Exercise 1: log_combine((la1, lb1), (la2, lb2)) -> (la, lb), the pair (log a, log b) of
-    the step 'first (a1, b1), then (a2, b2)', for positive a and b, computed in logs."""
+    """Exercise 3 (Going deeper, A): log_combine((la1, lb1), (la2, lb2)) -> (la, lb), the pair
+    (log a, log b) of the step 'first (a1, b1), then (a2, b2)', for positive a and b, computed
+    in logs."""
     if not callable(log_combine):
         raise Mistake("pass the function itself, e.g. check_log_combine(log_combine)")
     rng = np.random.default_rng(0)
@@ -103,7 +104,7 @@ def _backward_loop(a, dh, coef_at, direction=-1, direct=True):
 @self_check("your backward pass of the recurrence gives the total gradient at every h_t (a reverse "
             "scan) and from it dL/da, dL/db and dL/dh0, as the layer's backward needs.")
 def check_recurrence_backward(recurrence_backward):
-    """Exercise 2: recurrence_backward(a, h, h0, dh) -> (da, db, dh0) for h_t = a_t h_{t-1} + b_t,
+    """Exercise 1: recurrence_backward(a, h, h0, dh) -> (da, db, dh0) for h_t = a_t h_{t-1} + b_t,
     where a, h, dh are (T, ...) arrays (h the forward outputs, dh = dL/dh_t from the layer
     above) and h0 (...) the initial state."""
     if not callable(recurrence_backward):
@@ -158,7 +159,7 @@ def check_recurrence_backward(recurrence_backward):
 @self_check("a negative multiplier flips the sign at every 1: a linear recurrence can track "
             "parity once a_t may be -1.")
 def check_parity_coefficients(parity_coefficients):
-    """Exercise 3: parity_coefficients(bits) -> (a, b, h0) with bits (T,) of 0/1, a and b
+    """Exercise 2: parity_coefficients(bits) -> (a, b, h0) with bits (T,) of 0/1, a and b
     (T,), h0 a number, such that h_t = a_t h_{t-1} + b_t equals +1 when bits[:t+1] holds an
     even number of ones and -1 when odd. a_t and b_t may depend on bits[t] only."""
     if not callable(parity_coefficients):
