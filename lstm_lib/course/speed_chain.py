@@ -93,3 +93,46 @@ def chain_step(version, batch, time, input, hidden, seed=0):
     for k, v in base.params.items():
         layer.params[k][...] = v
     return training_step(layer, x.astype(dtype), dy.astype(dtype))
+
+
+# The chain as the chapter draws it: (box title, what changes, where it is in the code).
+CHAIN = (
+    ("0 readable", "one lstm_step per step;\nboth products in every\nstep; weight grads\nadded step by step",
+     "ReferenceLSTM"),
+    ("1 input projection", "x W_x + b for all\nsteps: one product\nbefore the loop",
+     "InputProjectionLSTM"),
+    ("2 grads after the loop", "dW_x, dW_h, db, dx:\none product each\nafter the loop",
+     "LoopFreeGradsLSTM"),
+    ("3 the library's loop", "arrays allocated once, out=;\ntime-major views; one tanh\nfor all gates; backward's\nmultipliers before the loop",
+     "lstm_lib.LSTM float64"),
+    ("4 float32", "half the bytes;\ntwice the numbers per\nvector instruction",
+     "lstm_lib.LSTM float32"),
+)
+
+
+def draw_chain(highlight=None):
+    """Chapter 13's drawing: the chain from the readable layer to the fast one, one box per
+    step (its name, what it changes, its class), an arrow from each to the next. `highlight`:
+    the index of a box to colour. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    n = len(CHAIN)
+    fig, ax = plt.subplots(figsize=(11, 2.9), dpi=80)
+    ax.set(xlim=(0, n * 2.2), ylim=(0, 3.0))
+    ax.axis("off")
+    for k, (title, change, where) in enumerate(CHAIN):
+        x0 = 0.1 + 2.2 * k
+        face = "#fdd9b5" if highlight == k else ("#e8f4ee" if k else "#eeeeee")
+        ax.add_patch(FancyBboxPatch((x0, 0.35), 1.8, 2.3, boxstyle="round,pad=0.04",
+                                    fc=face, ec="#1b9e77" if k else "#888888", lw=1.5))
+        ax.text(x0 + 0.9, 2.4, title, ha="center", va="center", fontsize=10, weight="bold")
+        ax.text(x0 + 0.9, 1.5, change, ha="center", va="center", fontsize=8, linespacing=1.3)
+        ax.text(x0 + 0.9, 0.58, where, ha="center", va="center", fontsize=7.5, family="monospace",
+                color="#555555")
+        if k:
+            ax.add_patch(FancyArrowPatch((x0 - 0.38, 1.5), (x0 - 0.02, 1.5), arrowstyle="-|>",
+                                         mutation_scale=14, color="#1b9e77", lw=1.5))
+    ax.set_title("from the readable layer to the fast one: each step keeps the last and changes one "
+                 "thing, and all compute the same numbers", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -34,14 +34,13 @@ def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_n
     hs = np.unique(np.geomspace(4, 2048, 120).astype(int))
     m = step_time_model(batch, hs, input_size, overhead_us, gflops, elem_ns)
     total = m["overhead"] + m["matmul"] + m["elementwise"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=80)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.7), dpi=80)
     ax1.stackplot(hs, 100 * m["overhead"] / total, 100 * m["elementwise"] / total,
                   100 * m["matmul"] / total, labels=["Python + NumPy calls", "elementwise",
                                                      "matrix products"],
                   colors=["#d95f02", "#7570b3", "#1b9e77"], alpha=0.85)
     ax1.set(xscale="log", xlabel="hidden size H", ylabel="share of a step's time (%)",
             ylim=(0, 100), title=f"batch {batch}: shares (model)")
-    ax1.legend(loc="lower left", fontsize=8)
     for k, c, label in (("overhead", "#d95f02", "Python + NumPy calls"),
                         ("elementwise", "#7570b3", "elementwise"),
                         ("matmul", "#1b9e77", "matrix products")):
@@ -49,12 +48,13 @@ def plot_step_time(batch=32, overhead_us=15.0, gflops=50.0, input_size=1, elem_n
     ax2.plot(hs, total, "k--", label="total")
     ax2.set(xscale="log", yscale="log", xlabel="hidden size H", ylabel="microseconds per step",
             title="time per step (model)")
-    ax2.legend(fontsize=8)
+    # one legend for both panels, below them, so that it covers no part of either
+    fig.legend(*ax2.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
     cross = crossover_hidden(batch, input_size, overhead_us, gflops, elem_ns)
     if cross is not None:
         for ax in (ax1, ax2):
             ax.axvline(cross, color="gray", lw=1, ls=":")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
