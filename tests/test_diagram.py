@@ -137,3 +137,91 @@ def test_course_map_tags_chapters_01_to_06(close_figures):
     for chapter in ("01", "02", "03", "04", "05", "06"):
         assert f"chapter:{chapter}" in gids
     assert "chapter:02" not in by_gid(draw_cell())
+
+
+def centre_x(artist):
+    return artist.get_x() + artist.get_width() / 2
+
+
+def span(arrow):
+    """(x min, x max, y min, y max) of a drawn arrow, in data units."""
+    arrow.figure.canvas.draw()
+    box = arrow.get_window_extent(arrow.figure.canvas.get_renderer())
+    (x0, y0), (x1, y1) = arrow.axes.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    return x0, x1, y0, y1
+
+
+def test_gate_boxes_stand_in_the_code_order(close_figures):
+    """Left to right i, f, g, o: the order of cells.lstm_step's blocks and of the caption."""
+    assert diagram.GATE_ORDER == ("i", "f", "g", "o")
+    import numpy as np
+
+    H = 2
+    for k, gate in enumerate(diagram.GATE_ORDER):  # block k of b drives the gate drawn k-th
+        b = np.zeros(4 * H)
+        b[k * H:(k + 1) * H] = 30.0
+        _, _, cache = cells.lstm_step(np.zeros((1, 1)), np.zeros((1, H)), np.zeros((1, H)),
+                                      np.zeros((1, 4 * H)), np.zeros((H, 4 * H)), b)
+        assert np.allclose(getattr(cache, gate), 1.0), gate
+    gids = by_gid(draw_cell())
+    xs = [centre_x(gids[f"box:{gate}"][0]) for gate in "ifgo"]
+    assert xs == sorted(xs) and len(set(xs)) == 4, xs
+    caption = [t.get_text() for t in texts(draw_cell()) if "four blocks" in t.get_text()]
+    assert caption and "i, f, g, o" in caption[0]
+    # f's line reaches the highway's multiply, i's reaches the i*g multiply
+    f_x0, f_x1, _, f_top = span(gids["edge:f"][0])
+    assert f_x0 < centre_x(gids["box:f"][0]) < f_x1 and f_top > diagram.HWY - 0.3  # f up to the highway
+    i_x0, i_x1, _, i_top = span(gids["edge:i"][0])
+    assert i_x0 < centre_x(gids["box:i"][0]) and i_x1 > centre_x(gids["box:g"][0]) - 0.3  # i over to g
+    assert i_top < diagram.HWY - 1
+
+
+UNROLLED_MODES = ([{}, {"backward": True}, {"steps": 2}] + [{"highlight": p} for p in diagram.UNROLLED_PATHS]
+                  + [{"highlight": "highway", "backward": True}])
+
+
+@pytest.mark.parametrize("kwargs", UNROLLED_MODES, ids=str)
+def test_unrolled_draws_without_overlapping_text(kwargs, close_figures):
+    fig = diagram.draw_unrolled(**kwargs)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts(fig)]
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+        assert not box_a.overlaps(box_b), f"{a!r} overlaps {b!r}"
+    for text, box in boxes:
+        assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), text
+
+
+def test_unrolled_hands_h_and_c_from_step_to_step(close_figures):
+    gids = by_gid(diagram.draw_unrolled())
+    assert {f"step:{t}" for t in (1, 2, 3)} <= set(gids) and "step:4" not in gids
+    for t in range(4):  # c_0 .. c_3 and h_0 .. h_3 labelled, each carried by an edge
+        assert f"label:c_{t}" in gids and f"label:h_{t}" in gids and f"edge:c_{t}" in gids
+    for t in (1, 2, 3):
+        assert f"label:x_{t}" in gids and f"edge:h_{t}_out" in gids
+        xs = [centre_x(gids[f"box:{t}:{gate}"][0]) for gate in "ifgo"]
+        assert xs == sorted(xs)  # every step shows the code's order
+        assert gids[f"gate:{t}:i"][0].get_text() == "i"
+    # the c handed from step 1 ends at step 2's multiply by f_2
+    step2 = gids["step:2"][0]
+    c1_start, c1_end, _, _ = span(gids["edge:c_1"][0])
+    step1 = gids["step:1"][0]
+    assert step1.get_x() < c1_start < step1.get_x() + step1.get_width()  # from step 1's +
+    assert step2.get_x() < c1_end < step2.get_x() + step2.get_width()  # into step 2
+    assert edge_color(gids["edge:c_1"][0]) == COLORS["highway"]
+
+
+def test_unrolled_highlight_backward_and_bad_arguments(close_figures):
+    gids = by_gid(diagram.draw_unrolled(highlight="hidden"))
+    assert edge_color(gids["edge:c_1"][0]) == FADED and edge_color(gids["edge:h_1"][0]) != FADED
+    back = by_gid(diagram.draw_unrolled(backward=True))
+    for t in (1, 2, 3):
+        assert {f"edge:grad:dc_{t}", f"edge:grad:dh_{t}", f"edge:grad:switch_{t}"} <= set(back)
+        assert edge_color(back[f"edge:grad:dc_{t}"][0]) == GRAD
+    assert not any(g.startswith("edge:grad") for g in gids)
+    with pytest.raises(ValueError) as err:
+        diagram.draw_unrolled(highlight="forget")
+    assert all(name in str(err.value) for name in diagram.UNROLLED_PATHS)
+    for bad in (0, 7, 2.5):
+        with pytest.raises(ValueError):
+            diagram.draw_unrolled(steps=bad)

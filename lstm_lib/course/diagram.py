@@ -10,6 +10,8 @@ API (matplotlib only, so it renders offline and in Colab; every call returns the
     draw_cell(highlight="highway", backward=True)  # only that part's gradients
     draw_cell(chapters=True)                       # course map: badges 01-06 and a legend
     draw_cell(ax=my_ax, title="...")               # into an existing axes
+    draw_unrolled()                                # three steps, h and c handed from step to step
+    draw_unrolled(highlight="highway", backward=True)  # the gradients over time (chapter 04's routes)
 
 `PATHS` (name -> what it is): "inputs" (x_t and h_{t-1} into z = x_t W_x + h_{t-1} W_h + b),
 "forget", "input", "candidate", "output", "highway" (c_{t-1} -> ⊙f -> + -> c_t). An unknown
@@ -21,9 +23,14 @@ markers show where gradients add at a copy (1: c_t, 4: h_{t-1} and x_t into four
 unchanged through the sum (2), and are only multiplied by f along the highway (3), each rule
 written out below the cell. Every drawn element has a gid "kind:name" ("box:f", "node:mul_f",
 "edge:grad:dc", "label:c_prev", "marker:3"), which the tests use.
+
+The gate boxes stand left to right in the order of the code's column blocks, i, f, g, o
+(`GATE_ORDER`), so a learner who copies the drawing copies PyTorch's order. `draw_unrolled`
+draws the same step over time; its paths are `UNROLLED_PATHS` ("highway", "hidden", "inputs").
 """
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
@@ -63,7 +70,8 @@ RULES = (
 
 # geometry (data units): the highway on top, the inputs' bus at the bottom, gates between
 HWY, BUS, GATE, MIX = 5.2, 1.0, 2.5, 3.9
-GX = {"f": 3.0, "i": 4.5, "g": 6.0, "o": 7.5}
+GX = {"i": 3.0, "f": 4.5, "g": 6.0, "o": 7.5}  # the order of the code's blocks: i, f, g, o
+GATE_ORDER = tuple(GX)  # ("i", "f", "g", "o"), the column blocks of W_x, W_h and b
 GATE_PATH = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
 COPY_X, OUT_X, R = 8.9, 8.9, 0.24
 
@@ -165,10 +173,13 @@ def _forward(p):
         p.box((x, GATE), r"$\tanh$" if gate == "g" else r"$\sigma$", (GATE_PATH[gate],), gate,
               fill=COLORS[GATE_PATH[gate]] + "22")
     # gate outputs: f up to the highway; i and g meet at ⊙ and go up to +; o to the output ⊙
-    p.edge([(GX["f"], GATE + 0.34), (GX["f"], HWY - R)], ("forget",), "f")
-    p.label((GX["f"] - 0.12, 3.75), "f", ("forget",), ha="right")
+    # (i runs to the right under f's line: f passes over it, a white gap marks the crossing)
     p.edge([(GX["i"], GATE + 0.34), (GX["i"], MIX), (GX["g"] - R, MIX)], ("input",), "i")
     p.label((GX["i"] - 0.12, 3.3), "i", ("input",), ha="right")
+    f_line = p.edge([(GX["f"], GATE + 0.34), (GX["f"], HWY - R)], ("forget",), "f", z=3)
+    f_line.set_path_effects([patheffects.Stroke(linewidth=f_line.get_linewidth() + 5, foreground="#f7f7f4"),
+                             patheffects.Normal()])
+    p.label((GX["f"] - 0.12, 4.4), "f", ("forget",), ha="right")
     p.edge([(GX["g"], GATE + 0.34), (GX["g"], MIX - R)], ("candidate",), "g")
     p.label((GX["g"] - 0.12, 3.25), "g", ("candidate",), ha="right")
     p.node((GX["g"], MIX), "mul", ("input", "candidate"), "mul_ig")
@@ -277,6 +288,142 @@ def draw_cell(highlight=None, backward=False, chapters=False, ax=None, title=Non
         title = ("one LSTM step, backward" if backward else "one LSTM step") + (f": {what}" if what else "")
         if chapters:
             title = "one LSTM step, and the chapters that build it"
+    ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# the unrolled view: the same step drawn `steps` times, (h, c) handed from each step to the next
+UNROLLED_PATHS = {
+    "highway": "the cell state c, handed on along the top: c_t = f_t * c_{t-1} + i_t * g_t",
+    "hidden": "the hidden state h, handed on along the bottom and put out at every step",
+    "inputs": "the inputs x_t, one per step, into the same weights W_x, W_h, b",
+}
+U_C, U_H, U_W, U_GAP = 3.1, 1.3, 3.0, 1.05  # c line, h line, step width, gap between steps
+
+
+def _unrolled_set(highlight):
+    if highlight is None:
+        return set()
+    names = [highlight] if isinstance(highlight, str) else list(highlight)
+    unknown = [n for n in names if n not in UNROLLED_PATHS]
+    if unknown:
+        raise ValueError(f"unknown path {unknown[0]!r}: choose from {', '.join(UNROLLED_PATHS)} "
+                         f"(or a list of them)")
+    return set(names)
+
+
+def draw_unrolled(steps=3, highlight=None, backward=False, ax=None, title=None):
+    """The LSTM over time: `steps` copies of one step, h and c handed from each to the next.
+
+    Each step box holds the four gates in the code's order i, f, g, o and the highway's two
+    operators (times f_t, plus i_t g_t). highlight: "highway", "hidden", "inputs" or a list of
+    them (the rest greyed). backward=True adds the gradients, right to left: dc along the
+    highway (times f_t at each step), dh along h, and in every step the switch between the
+    two (the mixed routes of chapter 04). gids: "step:t", "edge:c_t", "edge:h_t", "label:x_t",
+    "box:t:i" ... Returns the Figure.
+    """
+    if not isinstance(steps, int) or not 1 <= steps <= 6:
+        raise ValueError(f"steps must be a whole number from 1 to 6, got {steps!r}")
+    on = _unrolled_set(highlight)
+
+    def col(path, default):
+        if backward:
+            return FADED if on else GREY
+        return default if not on or path in on else FADED
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.6 + 2.25 * steps, 3.6 + (0.5 if backward else 0.0)), dpi=90)
+    fig = ax.figure
+    left, right = 0.2, 1.3 + steps * (U_W + U_GAP)
+    ax.set_xlim(left, right + 0.2)
+    ax.set_ylim(-0.75 - (0.8 if backward else 0.0), 4.65)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    c_col, h_col, x_col = (col("highway", COLORS["highway"]), col("hidden", INK), col("inputs", INK))
+
+    def arrow(points, color, name, lw=1.6, z=2, arrowhead=True):
+        patch = FancyArrowPatch(path=Path(np.asarray(points, float)), arrowstyle="-|>" if arrowhead else "-",
+                                mutation_scale=12, color=color, lw=lw, zorder=z, shrinkA=0, shrinkB=0,
+                                joinstyle="miter", capstyle="butt", gid=f"edge:{name}")
+        ax.add_patch(patch)
+        return patch
+
+    def text(xy, s, gid, color=INK, size=10, **kw):
+        kw = {"ha": "center", "va": "center", **kw}
+        return ax.text(*xy, s, fontsize=size, color=color, zorder=8, gid=gid, **kw)
+
+    def mark(xy, kind, color, name):
+        ax.add_patch(Circle(xy, 0.2, facecolor="white", edgecolor=color, lw=1.3, zorder=5, gid=f"node:{name}"))
+        if kind == "mul":
+            ax.add_patch(Circle(xy, 0.04, color=color, zorder=6))
+        else:
+            ax.plot([xy[0] - 0.2, xy[0] + 0.2], [xy[1]] * 2, color=color, lw=1.3, zorder=6)
+            ax.plot([xy[0]] * 2, [xy[1] - 0.2, xy[1] + 0.2], color=color, lw=1.3, zorder=6)
+
+    x_in = 1.3  # where the first step begins
+    text((left + 0.05, U_C + 0.3), "$c_0$", "label:c_0", c_col, ha="left")
+    text((left + 0.05, U_H + 0.3), "$h_0$", "label:h_0", h_col, ha="left")
+    for t in range(1, steps + 1):
+        x0 = x_in + (t - 1) * (U_W + U_GAP)
+        ax.add_patch(FancyBboxPatch((x0, 0.55), U_W, 3.0, boxstyle="round,pad=0.06", facecolor="#f7f7f4",
+                                    edgecolor="#bbbbbb", lw=1.0, zorder=0, gid=f"step:{t}"))
+        text((x0 + 0.12, 0.78), f"step {t}", f"title:{t}", "#777777", size=8, ha="left")
+        start = left + 0.1 if t == 1 else x0 - U_GAP
+        c_start = left + 0.1 if t == 1 else x0 - U_GAP - U_W + 1.8  # from the previous step's +
+        mul, add = (x0 + 0.75, U_C), (x0 + 1.6, U_C)
+        arrow([(c_start, U_C), (mul[0] - 0.2, U_C)], c_col, f"c_{t - 1}", lw=3.0)
+        arrow([(mul[0] + 0.2, U_C), (add[0] - 0.2, U_C)], c_col, f"c_kept_{t}", lw=3.0)
+        mark(mul, "mul", c_col, f"mul_f_{t}")
+        mark(add, "add", c_col, f"add_{t}")
+        text((mul[0], U_C + 0.42), f"$f_{t}$", f"label:f_{t}", c_col, size=9)
+        text((add[0], U_C + 0.42), f"$i_{t} g_{t}$", f"label:ig_{t}", c_col, size=9)
+        # the four gates, in the code's order, read x_t and h_{t-1}
+        for k, gate in enumerate("ifgo"):
+            gx = x0 + 0.45 + k * 0.6
+            box = FancyBboxPatch((gx - 0.22, 2.0), 0.44, 0.42, boxstyle="round,pad=0.03",
+                                 facecolor=(COLORS[GATE_PATH[gate]] + "22") if not (backward or on) else "white",
+                                 edgecolor=GREY if (backward or on) else COLORS[GATE_PATH[gate]], lw=1.1,
+                                 zorder=4, gid=f"box:{t}:{gate}")
+            ax.add_patch(box)
+            text((gx, 2.21), gate, f"gate:{t}:{gate}", GREY if (backward or on) else INK, size=9)
+        # h: into the step from the left, out to the right (and up, as this step's output)
+        arrow([(start, U_H), (x0 + 0.05, U_H)], h_col, f"h_{t - 1}")
+        out_x = x0 + U_W - 0.3
+        if t < steps:
+            arrow([(out_x, U_H), (x0 + U_W + U_GAP, U_H)], h_col, f"h_{t}_on", arrowhead=False)
+        up = arrow([(out_x, U_H), (out_x, 4.35)], h_col, f"h_{t}_out", z=3)
+        up.set_path_effects([patheffects.Stroke(linewidth=6, foreground="white"), patheffects.Normal()])
+        text((out_x + 0.12, 4.4), f"$h_{t}$", f"label:h_{t}_out", h_col, ha="left", va="bottom")
+        arrow([(x0 + 0.55, -0.35), (x0 + 0.55, 0.5)], x_col, f"x_{t}")
+        text((x0 + 0.7, -0.4), f"$x_{t}$", f"label:x_{t}", x_col, ha="left")
+        if t < steps:  # the state handed to the next step, labelled in the gap
+            text((x0 + U_W + U_GAP / 2, U_C + 0.3), f"$c_{t}$", f"label:c_{t}", c_col)
+            text((x0 + U_W + U_GAP / 2, U_H + 0.3), f"$h_{t}$", f"label:h_{t}", h_col)
+    x_end = x_in + steps * (U_W + U_GAP) - U_GAP
+    arrow([(add[0] + 0.2, U_C), (x_end + 0.6, U_C)], c_col, f"c_{steps}", lw=3.0)
+    arrow([(out_x, U_H), (x_end + 0.6, U_H)], h_col, f"h_{steps}")
+    text((x_end + 0.62, U_C + 0.3), f"$c_{steps}$", f"label:c_{steps}", c_col, ha="right")
+    text((x_end + 0.62, U_H + 0.3), f"$h_{steps}$", f"label:h_{steps}", h_col, ha="right")
+    text(((x_in + x_end) / 2, -0.62),
+         "the same weights $W_x, W_h, b$ at every step", "label:shared", "#555555", size=9, va="top")
+    if backward:
+        d = 0.2
+        for t in range(steps, 0, -1):
+            x0 = x_in + (t - 1) * (U_W + U_GAP)
+            stop = left + 0.15 if t == 1 else x0 - U_GAP + 0.05
+            begin = x_end + 0.6 if t == steps else x0 + U_W + 0.05
+            arrow([(begin, U_C - d - 0.08), (stop, U_C - d - 0.08)], GRAD, f"grad:dc_{t}", lw=2.2, z=7)
+            arrow([(begin, U_H - d), (stop, U_H - d)], GRAD, f"grad:dh_{t}", lw=1.8, z=7)
+            sw = x0 + 2.56  # between the gates and h's way out
+            ax.add_patch(FancyArrowPatch((sw, U_C - 0.42), (sw, U_H - 0.05), arrowstyle="<|-|>",
+                                         mutation_scale=10, color=GRAD, lw=1.2, ls="--", zorder=7,
+                                         gid=f"edge:grad:switch_{t}"))
+        text((x_in + 0.1, -1.3), "red: the gradient, back along c (times $f_t$ at each step) and along h; "
+             "dashed: it can switch at every step", "label:grad_rule", GRAD, size=8.5, ha="left")
+    if title is None:
+        title = (f"the LSTM unrolled over {steps} steps" + (", backward" if backward else "")
+                 + (": " + " + ".join(sorted(on, key=list(UNROLLED_PATHS).index)) if on else ""))
     ax.set_title(title, fontsize=11)
     fig.tight_layout()
     return fig
