@@ -40,7 +40,8 @@ def fold_check_cells(nb):
 
 
 def is_install_cell(cell):
-    return cell.cell_type == "code" and "lstm_lib @ git+" in cell.source
+    """The first cell as it is now, or an older version of it (which pip-installed from git)."""
+    return cell.cell_type == "code" and (cell.source == COLAB_CELL or "lstm_lib @ " in cell.source)
 
 
 def prepare(nb, name):
