@@ -18,6 +18,10 @@
 #    package, and every notebook validated with nbval in that venv: re-executed top to bottom
 #    with Colab's versions and its outputs compared with the stored ones, as `pytest` does.
 #
+# Python: Colab's, 3.12 (python3.12 on PATH or pyenv's 3.12); COLAB_PYTHON=/path/to/python runs
+# the job with another interpreter (e.g. 3.13). The notebook kernels get one BLAS thread each,
+# as in the README's command (tests/conftest.py), since COLAB_JOBS of them run side by side.
+#
 # Environment: COLAB_VENV (default: a new temporary folder, removed at the end);
 # COLAB_REUSE_VENV=1 keeps an existing COLAB_VENV instead of building it anew (for trying the
 # job locally; its pins are still checked); COLAB_JOBS (notebooks executed at once, default 2).
@@ -25,7 +29,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=${PYTHON:-python3}
+PY=python3  # runs the version check's helper script; the venv is built with COLAB_PY below
+
+find_colab_python() {  # Colab's Python: 3.12
+  local c
+  for c in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python /usr/local/bin/python3.12; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then
+      echo "$c"; return 0
+    fi
+  done
+  return 1
+}
 
 PINS=(
   "ipywidgets==7.7.1"
@@ -185,13 +199,21 @@ VENV=${COLAB_VENV:-$WORK/venv}
 step "self-test of the version check"
 self_test
 
+if [[ -n "${COLAB_PYTHON:-}" ]]; then
+  COLAB_PY=$COLAB_PYTHON
+elif ! COLAB_PY=$(find_colab_python); then
+  echo "FAIL: Colab's Python (3.12) was not found: install it (pyenv install 3.12) or set COLAB_PYTHON"
+  exit 1
+fi
+echo "Python for the venv: $COLAB_PY ($("$COLAB_PY" --version 2>&1))"
+
 step "venv with Colab's versions: ${PINS[*]}"
 if [[ "${COLAB_REUSE_VENV:-0}" == 1 && -x "$VENV/bin/python" ]]; then
   echo "reusing $VENV (COLAB_REUSE_VENV=1); uninstalling lstm_lib from it"
   quiet_pip uninstall -y -q lstm_lib || true
 else
   rm -rf "$VENV"
-  "$PY" -m venv "$VENV"
+  "$COLAB_PY" -m venv "$VENV"
 fi
 quiet_pip install -q "${PINS[@]}" "${TOOLS[@]}"
 "$VENV/bin/python" -m pip freeze > "$WORK/freeze_before.txt"
@@ -258,14 +280,15 @@ import numpy
 from nbclient import NotebookClient
 
 probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-    "import sys, ipywidgets, numpy, lstm_lib\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__, lstm_lib.__file__)")])
+    "import sys, ipywidgets, numpy, lstm_lib\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__, lstm_lib.__file__, "%d.%d" % sys.version_info[:2])")])
 NotebookClient(probe, timeout=120, kernel_name="python3").execute()
 seen = probe.cells[0].outputs[0]["text"].split()
 print("kernel:", " ".join(seen))
 assert seen[0] == sys.prefix and seen[1:3] == ["7.7.1", "2.1.3"], f"wrong kernel environment: {seen}"
 assert "site-packages" in seen[3], f"the kernel imports lstm_lib from {seen[3]}, not the installed package"
+assert seen[4] == "%d.%d" % sys.version_info[:2], f"the kernel runs Python {seen[4]}"
 PYEOF
-) && (cd "$ROOT" && "$VENV/bin/python" -m pytest notebooks -q -p no:cacheprovider -o addopts="" --nbval \
+) && (cd "$ROOT" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$VENV/bin/python" -m pytest notebooks -q -p no:cacheprovider -o addopts="" --nbval \
   --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -n "${COLAB_JOBS:-2}" --dist loadfile)
 rc=$?
 set -e

@@ -1,5 +1,18 @@
-"""Shared fixtures for the tests."""
-import numpy as np
+"""Shared fixtures for the tests, and the suite's thread rule.
+
+The thread rule: every process the suite starts (notebook kernels of nbval and of the browser
+tests, workers, subprocesses) inherits one BLAS/OpenMP thread unless the caller chose a count.
+The README's command runs one pytest worker per core; a kernel with a thread per core beside
+the other worker makes idle OpenBLAS threads spin against it (a chapter took 615 s instead of
+11 s). The kernel (OPENBLAS_CORETYPE) is left as it is.
+"""
+import os
+
+SUITE_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+for _name, _value in SUITE_THREADS.items():
+    os.environ.setdefault(_name, _value)
+
+import numpy as np  # after the thread rule, so that this process follows it too
 import pytest
 
 import lstm_lib as L

@@ -2,7 +2,6 @@
 requirements pin exact versions, and pyproject keeps loose lower bounds."""
 import pathlib
 import re
-
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -57,3 +56,32 @@ def test_readme_maps_every_chapter_with_its_colab_link():
         assert f"(notebooks/{name}.ipynb)" in readme
     on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert on_disk == {name for name, _ in CHAPTERS}, "notebooks/ and lstm_lib.course.CHAPTERS differ"
+
+
+def python_floor_in_readme():
+    found = re.findall(r"^Python (3\.\d+) or newer", (ROOT / "README.md").read_text(), flags=re.MULTILINE)
+    assert len(found) == 1, f"the README should state one Python floor, found {found}"
+    return found[0]
+
+
+def test_readme_and_pyproject_name_the_same_python_floor():
+    """The floor the README states is the one pyproject declares (and CI's `.ci/run` installs
+    requirements.txt on exactly that Python: it refuses any other)."""
+    assert PYPROJECT["project"]["requires-python"] == f">={python_floor_in_readme()}"
+    assert 'FLOOR="' + python_floor_in_readme() + '"' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_floor_check_notices_a_second_floor(monkeypatch):
+    text = (ROOT / "README.md").read_text() + "\nPython 3.9 or newer.\n"
+    monkeypatch.setattr(pathlib.Path, "read_text", lambda self, *a, **k: text)
+    try:
+        python_floor_in_readme()
+    except AssertionError as exc:
+        assert "one Python floor" in str(exc)
+    else:
+        raise AssertionError("two floors in the README went unnoticed")
+
+
+def test_licence_covers_the_code_and_the_text():
+    text = " ".join((ROOT / "LICENSE").read_text().split())
+    assert "MIT License" in text and "CC BY 4.0" in text and "Python Software Foundation" in text
