@@ -130,3 +130,25 @@ def test_folded_solutions_pass_their_checkers():
               ("gru_hidden_like_lstm", ch09.check_gru_hidden_like_lstm),
               ("bias_for_half_life", ch09.check_bias_for_half_life)]
     assert not failing_solutions(notebook, checks, sigmoid=sigmoid)
+
+
+def test_gru_cell_drawing_has_every_part_and_highlights_one():
+    """The chapter's GRU drawing: the three gate boxes, the blend and the state line are drawn,
+    a highlighted part keeps its colour while the others are grey, and a wrong name is refused."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    fig = gru_widget.draw_gru_cell()
+    gids = {a.get_gid() for a in fig.axes[0].get_children() if a.get_gid()}
+    assert {"gru:r", "gru:z", "gru:n", "gru:blend", "gru:keep", "gru:write", "gru:h", "gru:reset_mul"} <= gids
+    plt.close(fig)
+    fig = gru_widget.draw_gru_cell(highlight="update")
+    parts = {a.get_gid(): a for a in fig.axes[0].patches if a.get_gid()}
+    assert to_hex(parts["gru:z"].get_edgecolor()) == to_hex(gru_widget.GRU_COLORS["update"])
+    assert to_hex(parts["gru:r"].get_edgecolor()) != to_hex(gru_widget.GRU_COLORS["reset"])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="forget"):
+        gru_widget.draw_gru_cell(highlight="forget")

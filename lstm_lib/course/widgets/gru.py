@@ -86,3 +86,99 @@ def update_gate_widget():
     return interact(plot_update_gate, update_gate_summary,
                     z_bias=slider("update-gate bias b_z", -2.0, 8.0, 0.5, 3.0),
                     steps=slider("steps", 20, 200, 10, 60, integer=True))
+
+
+# --- the GRU cell, drawn ----------------------------------------------------------------------
+
+GRU_COLORS = {"reset": "tab:orange", "update": "tab:blue", "candidate": "tab:purple",
+              "state": "#444444", "inputs": "#777777"}
+GRU_PARTS = tuple(GRU_COLORS)
+
+
+def draw_gru_cell(highlight=None, ax=None, title=None):
+    """The GRU cell of chapter 09 (torch's equations): one state h, a reset gate r, an update
+    gate z and a candidate n. `highlight` names parts to draw in colour (any of GRU_PARTS:
+    'reset', 'update', 'candidate', 'state', 'inputs'; None colours them all); the rest is
+    grey. Returns the figure. Every drawn part has a gid 'gru:<name>' (the tests find them)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    on = set(GRU_PARTS) if highlight is None else ({highlight} if isinstance(highlight, str) else set(highlight))
+    unknown = on - set(GRU_PARTS)
+    if unknown:
+        raise ValueError(f"unknown part(s) {sorted(unknown)}: choose from {list(GRU_PARTS)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.2, 4.4), dpi=80)
+    fig = ax.figure
+
+    def col(part):
+        return GRU_COLORS[part] if part in on else "#c8c8c8"
+
+    def edge(points, part, name, lw=1.6, arrow=True):
+        for k in range(len(points) - 2):
+            (x0, y0), (x1, y1) = points[k], points[k + 1]
+            ax.plot([x0, x1], [y0, y1], color=col(part), lw=lw, zorder=2, solid_capstyle="round")
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>" if arrow else "-",
+                                     mutation_scale=12, color=col(part), lw=lw, zorder=2, gid=f"gru:{name}",
+                                     shrinkA=0, shrinkB=0))
+
+    def node(xy, sign, part, name):
+        ax.add_patch(Circle(xy, 0.22, facecolor="white", edgecolor=col(part), lw=1.6, zorder=4, gid=f"gru:{name}"))
+        ax.text(*xy, sign, ha="center", va="center", fontsize=12, color=col(part), zorder=5)
+
+    def box(xy, text, part, name, w=0.9):
+        ax.add_patch(FancyBboxPatch((xy[0] - w / 2, xy[1] - 0.3), w, 0.6, boxstyle="round,pad=0.05",
+                                    facecolor="white", edgecolor=col(part), lw=1.8, zorder=4, gid=f"gru:{name}"))
+        ax.text(*xy, text, ha="center", va="center", fontsize=11, color=col(part), zorder=5)
+
+    def label(xy, text, part, **kw):
+        ax.text(*xy, text, fontsize=kw.pop("fontsize", 10), color=col(part), zorder=6, **kw)
+
+    top, bus, xline = 5.0, 1.0, 0.45
+    ax.add_patch(FancyBboxPatch((1.3, 0.7), 8.2, 4.75, boxstyle="round,pad=0.1", facecolor="#f7f7f4",
+                                edgecolor="#bbbbbb", lw=1, zorder=0))
+    # the state: in at the left, kept by z, added to (1 - z) n, out at the right
+    edge([(0.3, top), (4.18, top)], "state", "h_prev", lw=3)
+    edge([(4.62, top), (8.38, top)], "state", "kept", lw=3)
+    edge([(8.82, top), (10.7, top)], "state", "h", lw=3)
+    edge([(9.9, top), (9.9, 5.9)], "state", "h_out", lw=1.6)
+    label((0.25, top + 0.18), r"$h_{t-1}$", "state", fontsize=12)
+    label((10.1, top + 0.18), r"$h_t$", "state", fontsize=12)
+    # inputs: h_{t-1} and x_t feed the two gates; x_t alone feeds the candidate's input side
+    edge([(0.9, top), (0.9, bus), (4.4, bus)], "inputs", "bus", arrow=False)
+    edge([(1.6, 0.1), (1.6, bus)], "inputs", "x", arrow=False)
+    edge([(1.6, xline), (6.4, xline), (6.4, 3.2)], "inputs", "x_to_n")
+    label((1.7, 0.05), r"$x_t$", "inputs", fontsize=12)
+    label((4.5, xline - 0.33), r"$x_t W_{xn} + b_n$", "candidate", fontsize=9)
+    # reset gate: scales what the old state proposes for the candidate
+    edge([(2.4, bus), (2.4, 1.6)], "reset", "to_r")
+    box((2.4, 1.9), r"$\sigma$  r", "reset", "r")
+    edge([(2.4, 2.2), (2.4, 3.28)], "reset", "r_out")
+    edge([(2.4, top), (2.4, 3.72)], "reset", "hn")
+    label((2.5, 4.25), r"$h_{t-1} W_{hn} + b_{hn}$", "reset", fontsize=9)
+    node((2.4, 3.5), r"$\times$", "reset", "reset_mul")
+    edge([(2.62, 3.5), (5.7, 3.5)], "candidate", "to_n")
+    # candidate
+    box((6.4, 3.5), r"$\tanh$  n", "candidate", "n", w=1.3)
+    edge([(7.1, 3.5), (8.38, 3.5)], "candidate", "n_out")
+    node((8.6, 3.5), r"$\times$", "candidate", "write")
+    edge([(8.6, 3.72), (8.6, 4.78)], "candidate", "written")
+    node((8.6, top), "+", "state", "blend")
+    # update gate: z keeps the old state, 1 - z writes the candidate
+    edge([(4.4, bus), (4.4, 1.6)], "update", "to_z")
+    box((4.4, 1.9), r"$\sigma$  z", "update", "z")
+    edge([(4.4, 2.2), (4.4, 4.78)], "update", "z_keep")
+    node((4.4, top), r"$\times$", "update", "keep")
+    edge([(4.85, 1.9), (8.6, 1.9), (8.6, 2.35)], "update", "z_to_write", arrow=False)
+    box((8.6, 2.6), r"$1 - z$", "update", "one_minus_z", w=0.8)
+    edge([(8.6, 2.9), (8.6, 3.28)], "update", "one_minus_z_out")
+    label((4.55, 4.1), "keep: z", "update", fontsize=9)
+    label((8.85, 4.1), "write: 1 - z", "update", fontsize=9)
+    ax.text(6.0, 5.62, r"$h_t = z \odot h_{t-1} + (1 - z) \odot n$", ha="center", fontsize=11, color="#222222")
+    ax.set_xlim(0, 11)
+    ax.set_ylim(-0.2, 6.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
