@@ -212,3 +212,25 @@ def test_folded_solutions_pass_their_checkers():
                "h0": np.full((2, 4), 0.3), "c0": np.full((2, 4), -0.2)}
     checks = [("diagnosis", ch08.check_diagnosis), ("update_ratios", ch08.check_update_ratios)]
     assert not failing_solutions(notebook, checks, **context)
+
+
+def test_bug_map_places_every_planted_bug_where_its_method_is():
+    """The chapter-08 map puts each bug in the box of the part it changes: each layer bug names
+    a method that the planted class really overrides, and every bug and tool label is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    overrides = {4: (bugs.NoSigmoidGradLSTM, "gates_backward"), 5: (bugs.NoCarryLSTM, "carry"),
+                 6: (bugs.TransposedWeightLSTM, "input_grad"), 1: (bugs.RandomInitGradLSTM, "new_grad")}
+    for n, (cls, method) in overrides.items():
+        where, row, _ = debugging.BUG_MAP[n]
+        assert where == "backward" and row == method
+        assert getattr(cls, method) is not getattr(bugs.ReferenceLSTM, method), (n, method)
+    assert debugging.BUG_MAP[2][:2] == ("optimiser", "step") and debugging.BUG_MAP[3][:2] == ("optimiser", "params")
+    fig = debugging.draw_bug_map()
+    gids = {a.get_gid() for a in fig.axes[0].get_children() if a.get_gid()}
+    assert {f"bugmap:bug{n}" for n in range(1, 7)} <= gids
+    assert {"bugmap:tools:forward", "bugmap:tools:backward", "bugmap:tools:optimiser", "bugmap:tools:loop"} <= gids
+    plt.close(fig)

@@ -129,3 +129,79 @@ def update_ratio_widget(log10_lr=-2.0):
     return interact(plot_update_ratios, summary_update_ratios,
                     log10_lr=slider("log10 learning rate", -4.0, 0.0, 0.25, log10_lr,
                                     fmt=".2f"))
+
+
+# --- where each planted bug sits, drawn -------------------------------------------------------
+
+BUG_MAP = {  # bug number -> (where it sits, the method or object, the short name)
+    1: ("backward", "new_grad", "gradient sums start as randn noise"),
+    2: ("optimiser", "step", "the step is never written into params"),
+    3: ("optimiser", "params", "the optimiser sees the read-out only"),
+    4: ("backward", "gates_backward", "forget gate without f(1 - f)"),
+    5: ("backward", "carry", "dc not passed back"),
+    6: ("backward", "input_grad", "a weight block without .T"),
+}
+TOOLS_AT = {"forward": "forward vs a trusted layer",
+            "backward": "gradient check (1 step and 5)\nrepeatability, shape check",
+            "optimiser": "update ratio"}
+
+
+def draw_bug_map(ax=None):
+    """The training loop of chapter 08 as boxes (forward, loss, backward with its four small
+    methods, optimiser step), each planted bug (red number) at the place it sits, and under
+    each box the tool that looks there. Returns the figure; parts carry gids 'bugmap:<name>'."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 4.4), dpi=80)
+    fig = ax.figure
+    red, grey = "tab:red", "#444444"
+
+    def box(x, y, w, h, title, name, lines=()):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.06", facecolor="#f7f7f4",
+                                    edgecolor=grey, lw=1.4, zorder=2, gid=f"bugmap:{name}"))
+        ax.text(x + w / 2, y + h - 0.28, title, ha="center", va="center", fontsize=11, weight="bold", zorder=3)
+        rows = {}
+        for k, line in enumerate(lines):
+            yy = y + h - 0.75 - 0.45 * k
+            ax.text(x + 0.25, yy, line, ha="left", va="center", fontsize=9.5, family="monospace", zorder=3)
+            rows[line] = yy
+        return rows
+
+    def arrow(a, b, name, rad=0.0):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=14, color=grey, lw=1.4,
+                                     connectionstyle=f"arc3,rad={rad}", zorder=1, gid=f"bugmap:{name}"))
+
+    boxes = {"forward": (0.4, 2.2, 2.3, 2.0), "loss": (3.3, 2.7, 1.3, 1.0),
+             "backward": (5.2, 1.7, 2.9, 2.5), "optimiser": (8.7, 2.2, 2.4, 2.0)}
+    rows = {"forward": box(*boxes["forward"], "forward", "forward", ["step"]),
+            "loss": box(*boxes["loss"], "loss", "loss"),
+            "backward": box(*boxes["backward"], "backward", "backward",
+                            ["gates_backward", "carry", "input_grad", "new_grad"]),
+            "optimiser": box(*boxes["optimiser"], "optimiser", "optimiser", ["params", "step"])}
+    arrow((2.8, 3.2), (3.2, 3.2), "to_loss")
+    arrow((4.7, 3.2), (5.1, 3.2), "to_backward")
+    arrow((8.2, 3.2), (8.6, 3.2), "to_optimiser")
+    arrow((9.9, 4.3), (1.55, 4.3), "to_params", rad=0.25)
+    ax.text(5.7, 4.75, "the weights, updated in place: the next forward pass", ha="center", fontsize=9, color=grey)
+    for n, (where, row, text) in BUG_MAP.items():
+        x, _, w, _ = boxes[where]
+        yy = rows[where][row]
+        ax.text(x + w - 0.2, yy, str(n), ha="center", va="center", fontsize=9, color="white", weight="bold",
+                zorder=4, gid=f"bugmap:bug{n}", bbox={"boxstyle": "circle,pad=0.2", "fc": red, "ec": red})
+    for where, tools in TOOLS_AT.items():
+        x, y, w, _ = boxes[where]
+        ax.text(x + w / 2, y - 0.2, tools, ha="center", va="top", fontsize=8.5, color="tab:blue",
+                gid=f"bugmap:tools:{where}")
+    ax.plot([0.4, 11.1], [0.35, 0.35], color="tab:blue", lw=1, ls="--")
+    ax.text(5.75, 0.12, "overfitting test: the whole loop must memorise one sine wave", ha="center",
+            va="top", fontsize=8.5, color="tab:blue", gid="bugmap:tools:loop")
+    legend = "   ".join(f"{n}: {text}" for n, (_, _, text) in BUG_MAP.items())
+    half = legend.index("   4:")
+    ax.text(5.75, -0.55, legend[:half] + "\n" + legend[half + 3:], ha="center", va="top", fontsize=8.5, color=red)
+    ax.set_xlim(0, 11.5)
+    ax.set_ylim(-1.4, 5.8)
+    ax.axis("off")
+    ax.set_title("where each planted bug sits (red) and which tool looks there (blue)", fontsize=11)
+    return fig
