@@ -188,3 +188,41 @@ def test_long_range_script_reuses_runs_and_resumes(tmp_path):
     assert not [line for line in again.stdout.splitlines() if "final MSE" in line]
     resumed = json.loads(out.read_text())
     assert resumed["runs"] == study["runs"] and resumed["forget_bias"] == study["forget_bias"]
+
+
+def test_long_range_record_has_the_1997_measure_for_every_run():
+    """Chapter 10 section 5 reads this: every main-grid run re-measured, matching its record."""
+    from lstm_lib.course.results import load_result
+
+    study = load_result("long_range.json")
+    by_run = {(r["kind"], r["length"], r["seed"]): r for r in study["runs"]}
+    crit = study["criterion_1997"]
+    assert sorted((e["kind"], e["length"], e["seed"]) for e in crit) == sorted(by_run)
+    for e in crit:
+        r = by_run[e["kind"], e["length"], e["seed"]]
+        assert e["tolerance"] == 0.08 and e["n_test"] == 2560
+        assert e["end"]["step"] == r["steps"][-1] and e["end"]["test_mse"] == r["final_mse"]
+        assert (e["solved"]["step"] if e["solved"] else None) == r["solved_step"]
+        for m in (e["end"], e["solved"]):
+            if m:
+                assert m["wrong"] == round((1 - m["within"]) * 2560)
+
+
+def test_long_range_script_adds_the_1997_measure(tmp_path):
+    """--criterion-1997 re-trains the runs of a record (the same trajectory) and adds the measure."""
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "long_range.py"
+    out = tmp_path / "study.json"
+    base = [sys.executable, str(script), "--quick", "--out", str(out), "--lengths", "4", "--seeds", "0"]
+    subprocess.run(base + ["--bias-lengths", "--bias-seeds"], capture_output=True, text=True, check=True)
+    done = subprocess.run(base + ["--criterion-1997"], capture_output=True, text=True, check=True)
+    assert done.stdout.count("1997 ") == 3
+    study = json.loads(out.read_text())
+    assert len(study["criterion_1997"]) == 3
+    for e in study["criterion_1997"]:
+        assert e["end"]["test_mse"] == e["stored_final_mse"] and e["end"]["step"] == e["stored_steps"]
+        assert 0 <= e["end"]["within"] <= 1 and e["end"]["wrong"] == round((1 - e["end"]["within"]) * 2560)
