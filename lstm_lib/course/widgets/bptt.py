@@ -134,3 +134,29 @@ def bptt_widget(forget=0.9, length=50, recurrent_scale=0.5):
                     length=slider("sequence length T", 5, 200, 5, length, integer=True),
                     recurrent_scale=slider("recurrent weight scale", 0.0, 1.5, 0.25,
                                            recurrent_scale, fmt=".2f"))
+
+
+def draw_backward_through_time(steps=4):
+    """The unrolled backward pass (chapter 06): `steps` copies of the cell, the gradients in red.
+
+    Built on `diagram.draw_unrolled(backward=True)`; adds the names of what is carried back
+    between two steps (dc_t along the highway, dh_t along h) and the loss's own dh_t entering
+    at every output. Returns the Figure.
+    """
+    from ..diagram import GRAD, U_C, U_GAP, U_H, U_W, draw_unrolled
+
+    fig = draw_unrolled(steps=steps, backward=True,
+                        title=f"backpropagation through time over {steps} steps: dc and dh carried back")
+    ax = fig.axes[0]
+    x_in = 1.3
+    for t in range(1, steps + 1):
+        x0 = x_in + (t - 1) * (U_W + U_GAP)
+        out_x = x0 + U_W - 0.3
+        ax.text(out_x - 0.12, 3.95, rf"$\delta h_{t}$", color=GRAD, fontsize=9, ha="right", va="center", zorder=9)
+        if t < steps:
+            mid = x0 + U_W + U_GAP / 2
+            ax.text(mid, U_C - 0.62, rf"$\delta c_{t}$", color=GRAD, fontsize=10, ha="center", va="center", zorder=9)
+            ax.text(mid, U_H - 0.55, rf"$\delta h_{t}$", color=GRAD, fontsize=10, ha="center", va="center", zorder=9)
+    ax.text(x_in + steps * (U_W + U_GAP) - U_GAP + 0.6, U_C - 0.62, "0", color=GRAD, fontsize=10, ha="right")
+    ax.text(x_in + steps * (U_W + U_GAP) - U_GAP + 0.6, U_H - 0.55, "0", color=GRAD, fontsize=10, ha="right")
+    return fig
