@@ -63,7 +63,7 @@ def test_highway_plot_summary_widget():
     assert len(fig.axes[0].lines) == 3
     plt.close(fig)
     text = highway.summary_survival(1.0, 100)
-    assert "LSTM" in text and "(survives)" in text and "(vanished)" in text
+    assert "LSTM" in text and "(survives)" in text and "(lost in a float32 sum)" in text
 
 
 def test_highway_widget_builds(monkeypatch, tiny_figure):
@@ -75,17 +75,8 @@ def test_highway_widget_builds(monkeypatch, tiny_figure):
     assert "forget bias 0.0" in readout.value
 
 
-def norms_right(caches, dh_T):
-    dh, dc = dh_T, np.zeros_like(dh_T)
-    norms = [np.linalg.norm(dh)]
-    for cache in reversed(caches):
-        _, dh, dc, *_ = L.cells.lstm_step_backward(dh, dc, cache)
-        norms.append(np.linalg.norm(dh))
-    return np.array(norms[::-1])
-
-
-def test_hidden_gradient_norms_reference_is_the_layers_gradient():
-    """The checker's answer at h_0 is what the library layer's backward delivers."""
+def test_reference_walk_is_the_layers_backward():
+    """The checker's reference walk, nothing cut, is what the library layer's backward delivers."""
     W_x, W_h, b, x, dh_T = ch04.lstm_network()
     layer = L.LSTM(2, 3, dtype=np.float64)
     for name, w in (("W_x", W_x), ("W_h", W_h), ("b", b)):
@@ -93,47 +84,75 @@ def test_hidden_gradient_norms_reference_is_the_layers_gradient():
     out = layer.forward(x)
     d = np.zeros_like(out)
     d[:, -1] = dh_T
-    layer.backward(d)
-    caches, _ = ch04.lstm_case()
-    assert norms_right(caches, dh_T)[0] == pytest.approx(np.linalg.norm(layer.dstate0[0]), rel=1e-12)
+    dx_layer = layer.backward(d)
+    caches, _, _ = ch04.lstm_case()
+    dx, (dh0, _dc0) = ch04.walk(caches, dh_T, np.zeros_like(dh_T))
+    assert np.allclose(dx, dx_layer, rtol=1e-12) and np.allclose(dh0, layer.dstate0[0], rtol=1e-12)
+    for through_h, through_c in ch04.CUTS:  # and the chapter's copy in the widget module agrees
+        ours, theirs = (fn(caches, dh_T, dh_T * 0.3, through_h=through_h, through_c=through_c)
+                        for fn in (ch04.walk, highway.backward))
+        assert np.allclose(ours[0], theirs[0], rtol=1e-12)
 
 
-def _walk(key, **kw):
-    def answer(caches, dh_T):
-        seen = ch04.walk_back(caches, dh_T, **kw)
-        return np.array(seen[key][::-1] + ([np.linalg.norm(dh_T)] if key != "dh" else []))
-    return answer
+def slipped_backward(slip):
+    def backward(caches, dh, dc, through_h=True, through_c=True):
+        return ch04.walk(caches, dh, dc, through_h, through_c, slip=slip)
+    return backward
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda c, d: norms_right(c, d)[::-1], "backwards in time"),
-    (lambda c, d: norms_right(c, d) / np.linalg.norm(d), "divided by ||dh_T||"),
-    (_walk("dh", carry_c=False), "h path alone"),
-    (_walk("dh", carry_h=False), "do not pass dh_prev back"),
-    (_walk("dc"), "norms of dc_prev"),
-    (_walk("dx"), "norms of dx"),
-    (lambda c, d: norms_right(c, d)[1:], "return T + 1"),
-    (lambda c, d: norms_right(c, d)[:, None], "shape (7, 1)"),
-    (lambda c, d: 2 * norms_right(c, d), "off by"),
-])
-def test_check_hidden_gradient_norms(wrong, words):
-    assert ch04.check_hidden_gradient_norms.verdict(norms_right)[0]
-    ok, msg = ch04.check_hidden_gradient_norms.verdict(wrong)
-    assert not ok and words in msg, msg
+def right_backward(caches, dh, dc, through_h=True, through_c=True):
+    dx = []
+    for cache in reversed(caches):
+        dx_t, dh_prev, dc_prev, *_ = L.cells.lstm_step_backward(dh, dc, cache)
+        dx.append(dx_t)
+        dh = dh_prev if through_h else np.zeros_like(dh_prev)
+        dc = dc_prev if through_c else np.zeros_like(dc_prev)
+    return np.stack(dx[::-1], axis=1), (dh, dc)
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda f, t: int(np.floor(np.log(t) / np.log(f))), "one step early"),
-    (lambda f, t: np.log(t) / np.log(f), "whole number"),
-    (lambda f, t: -int(np.floor(np.log(t) / np.log(f))) - 1, "negative"),
-    (lambda f, t: int(np.log10(t) / np.log(f)) + 1, "expected"),
-    (lambda f, t: [1, 2], "one number"),
+    (slipped_backward("reversed"), "backwards in time"),
+    (slipped_backward("cuts_swapped"), "cuts are swapped"),
+    (slipped_backward("cut_at_start"), "arriving at the last step as well"),
+    (slipped_backward("no_carry"), "carry its dh_prev and dc_prev back"),
+    (slipped_backward("state_swapped"), "you return (dc_0, dh_0)"),
+    (lambda c, dh, dc, through_h=True, through_c=True: (
+        np.stack([L.cells.lstm_step_backward(dh, dc, k)[0] for k in c]), (dh, dc)), "time first"),
+    (lambda c, dh, dc, through_h=True, through_c=True: right_backward(c, dh, dc, through_h, through_c)[0],
+     "return dx, (dh_0, dc_0)"),
+    (lambda c, dh, dc, through_h=True, through_c=True: (
+        2 * right_backward(c, dh, dc, through_h, through_c)[0],
+        right_backward(c, dh, dc, through_h, through_c)[1]), "off by"),
 ])
-def test_check_survival_steps(wrong, words):
-    assert ch04.check_survival_steps.verdict(lambda f, t: int(np.floor(np.log(t) / np.log(f))) + 1)[0]
-    assert ch04.check_survival_steps.verdict(lambda f, t: int(np.ceil(np.log(t) / np.log(f))))[0]
-    ok, msg = ch04.check_survival_steps.verdict(wrong)
+def test_check_backward_names_each_slip(wrong, words):
+    assert ch04.check_backward.verdict(right_backward)[0]
+    ok, msg = ch04.check_backward.verdict(wrong)
     assert not ok and words in msg, msg
+
+
+def right_share(caches, dh_T):
+    zero = np.zeros_like(dh_T)
+    both = right_backward(caches, dh_T, zero)[0][:, 0]
+    highway_ = right_backward(caches, dh_T, zero, through_h=False)[0][:, 0]
+    h_path = right_backward(caches, dh_T, zero, through_c=False)[0][:, 0]
+    return np.linalg.norm(both - highway_ - h_path) / np.linalg.norm(both)
+
+
+@pytest.mark.parametrize("slip, words", [
+    ("no_h_path", "not the h path"),
+    ("pure_share", "share of the two pure routes"),
+    ("last_step", "at the last step"),
+    ("upside_down", "upside down"),
+    ("norms_subtracted", "you subtracted norms"),
+])
+def test_check_mixed_share_names_each_slip(slip, words):
+    assert ch04.check_mixed_share.verdict(right_share)[0]
+    ok, msg = ch04.check_mixed_share.verdict(lambda caches, dh_T: ch04.share(caches, dh_T, slip=slip))
+    assert not ok and words in msg, msg
+    ok, msg = ch04.check_mixed_share.verdict(lambda caches, dh_T: [0.5, 0.5])
+    assert not ok and "one number" in msg, msg
+    ok, msg = ch04.check_mixed_share.verdict(lambda caches, dh_T: 0.5)
+    assert not ok and "expected" in msg, msg
 
 
 def test_folded_solutions_pass_their_checkers():
@@ -143,6 +162,5 @@ def test_folded_solutions_pass_their_checkers():
     from lstm_lib.course.exercises.solutions import failing_solutions
 
     notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "04_cell_highway.ipynb"
-    checks = [("hidden_gradient_norms", ch04.check_hidden_gradient_norms),
-              ("survival_steps", ch04.check_survival_steps)]
-    assert not failing_solutions(notebook, checks, lstm_step_backward=L.cells.lstm_step_backward)
+    checks = [("backward", ch04.check_backward), ("mixed_share", ch04.check_mixed_share)]
+    assert not failing_solutions(notebook, checks)

@@ -1,4 +1,5 @@
-"""Self-checks for chapter 04, the cell-state highway."""
+"""Self-checks for chapter 04, the cell-state highway: the backward walk with cuts, and the
+share of the gradient that the mixed routes carry."""
 import numpy as np
 
 from ...cells import lstm_step, lstm_step_backward
@@ -25,96 +26,132 @@ def lstm_network(seed=4, B=2, T=6, I=2, H=3):
 
 
 def lstm_case():
-    """(caches, dh_T): the caches of cells.lstm_step over lstm_network's sequence, and dh_T."""
+    """(caches, dh_T, dc_T): the caches of cells.lstm_step over lstm_network's sequence, the
+    gradient at h_T and a gradient at c_T (so that a cut of either way shows)."""
     W_x, W_h, b, x, dh_T = lstm_network()
     h = c = np.zeros_like(dh_T)
     caches = []
     for t in range(x.shape[1]):
         h, c, cache = lstm_step(x[:, t], h, c, W_x, W_h, b)
         caches.append(cache)
-    return caches, dh_T
+    dc_T = np.random.default_rng(9).standard_normal(dh_T.shape)
+    return caches, dh_T, dc_T
 
 
-def walk_back(caches, dh_T, carry_h=True, carry_c=True):
-    """Norms of what flows back at each step: dict of lists dh (h_T ... h_0), dc, dx."""
-    dh, dc = dh_T, np.zeros_like(dh_T)
-    seen = {"dh": [np.linalg.norm(dh)], "dc": [], "dx": []}
+def walk(caches, dh, dc, through_h=True, through_c=True, slip=None):
+    """The reference backward walk (slip=None), or one of the typical slips, for the checker and
+    the tests: "reversed", "cuts_swapped", "cut_at_start", "no_carry", "state_swapped"."""
+    dx = []
+    if slip == "cut_at_start":  # the cut also drops the gradient arriving at h_T / c_T
+        dh = dh if through_h else np.zeros_like(dh)
+        dc = dc if through_c else np.zeros_like(dc)
+    dh_T, dc_T = dh, dc
+    if slip == "cuts_swapped":
+        through_h, through_c = through_c, through_h
     for cache in reversed(caches):
-        dx, dh_prev, dc_prev, *_ = lstm_step_backward(dh, dc, cache)
-        seen["dh"].append(np.linalg.norm(dh_prev))
-        seen["dc"].append(np.linalg.norm(dc_prev))
-        seen["dx"].append(np.linalg.norm(dx))
-        dh = dh_prev if carry_h else np.zeros_like(dh_prev)
-        dc = dc_prev if carry_c else np.zeros_like(dc_prev)
-    return seen
-
-
-@self_check("||dL/dh_t|| for t = 0..T, with the gradient carried back through h and along the "
-            "cell: chapter 01's measurement, for the LSTM")
-def check_hidden_gradient_norms(hidden_gradient_norms):
-    """`hidden_gradient_norms(caches, dh_T)`: caches of cells.lstm_step over T steps, dh_T the
-    gradient at h_T; return the (T + 1,) array of ||dL/dh_t||, entry t for h_t."""
-    caches, dh_T = lstm_case()
-    T = len(caches)
-    got = expect_array(call(hidden_gradient_norms, list(caches), dh_T.copy(),
-                            name="hidden_gradient_norms"), "norms")
-    want = np.array(walk_back(caches, dh_T)["dh"][::-1])
-    if got.shape in ((T,), (T + 2,)):
-        raise Mistake(f"you returned {got.size} norms; return T + 1 = {T + 1}: one for each of "
-                      f"h_0, h_1, ..., h_T (entry T is ||dh_T||)")
-    expect_shape(got, (T + 1,), "norms")
-    expect_finite(got, "norms")
-    if close(got, want):
-        return
-    wrong = [
-        (want[::-1], ("your norms run backwards in time: entry t belongs to h_t, so the last "
-                     "entry is ||dh_T|| (reverse your list before returning it)")),
-        (want / np.linalg.norm(dh_T), ("you divided by ||dh_T||: return the norms themselves "
-                                      "(here ||dh_T|| = 2.5)")),
-        (np.array(walk_back(caches, dh_T, carry_c=False)["dh"][::-1]),
-         ("you drop dc_prev: what you measured is the h path alone; pass dc_prev back to the "
-         "step before, together with dh_prev")),
-        (np.array(walk_back(caches, dh_T, carry_h=False)["dh"][::-1]),
-         ("you do not pass dh_prev back: the gradient arriving at h_(t-1) must go into the "
-         "backward step of step t-1, together with dc_prev")),
-    ]
-    seen = walk_back(caches, dh_T)
-    for key, what in (("dc", "dc_prev"), ("dx", "dx")):
-        norms = np.array(seen[key][::-1])
-        wrong.append((np.concatenate([norms, [np.linalg.norm(dh_T)]]),
-                      f"those are the norms of {what}; measure dh_prev, the gradient at h"))
-    for value, message in wrong:
-        if close(got, value):
-            raise Mistake(message)
-    expect_close(got, want, "norms", hint="carry both dh_prev and dc_prev back, and record "
-                                          "||dh|| before the first step and after every step")
-
-
-@self_check("the cell-path gradient f**k first falls below the threshold after that many steps")
-def check_survival_steps(survival_steps):
-    """`survival_steps(f, threshold)` returns the smallest whole number of steps k with
-    f**k < threshold, for a constant forget gate 0 < f < 1."""
-    cases = [(0.5, 1e-3), (0.731, 1e-7), (0.95, 0.01), (0.999, 1e-7)]
-    for f, thr in cases:
-        want = int(np.floor(np.log(thr) / np.log(f))) + 1
-        got = call(survival_steps, f, thr, name="survival_steps")
-        arr = expect_array(got, f"survival_steps({f}, {thr})")
-        if arr.size != 1:
-            raise Mistake(f"survival_steps({f}, {thr}) should be one number, got shape {arr.shape}")
-        k = float(arr.reshape(()))
-        if not np.isfinite(k):
-            raise Mistake(f"survival_steps({f}, {thr}) = {k}: check the logarithms (0 < f < 1)")
-        if k != round(k):
-            raise Mistake(f"survival_steps({f}, {thr}) = {k:.3f} is not a whole number of steps: "
-                          f"round up to the first step where f**k is below the threshold")
-        k = round(k)
-        if k == want:
+        dx_t, dh_prev, dc_prev, *_ = lstm_step_backward(dh, dc, cache)
+        dx.append(dx_t)
+        if slip == "no_carry":  # every step gets the gradient of the last one
+            dh, dc = dh_T, dc_T
             continue
-        if k == want - 1:
-            raise Mistake(f"survival_steps({f}, {thr}) = {k}, one step early: {f}**{k} = "
-                          f"{f ** k:.3g} is not yet below {thr}")
-        if k < 0:
-            raise Mistake(f"survival_steps({f}, {thr}) = {k} is negative: log(f) and log(threshold) "
-                          f"are both negative, their ratio is positive")
-        raise Mistake(f"survival_steps({f}, {thr}) = {k}, expected {want} "
-                      f"({f}**{want} = {f ** want:.3g} < {thr})")
+        dh = dh_prev if through_h else np.zeros_like(dh_prev)
+        dc = dc_prev if through_c else np.zeros_like(dc_prev)
+    dx = np.stack(dx if slip == "reversed" else dx[::-1], axis=1)
+    return dx, ((dc, dh) if slip == "state_swapped" else (dh, dc))
+
+
+CUTS = ((True, True), (False, True), (True, False))
+
+
+def _unpack(result, what):
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], tuple | list)
+            and len(result[1]) == 2):
+        raise Mistake(f"{what} returned {type(result).__name__}; return dx, (dh_0, dc_0): the gradients "
+                      f"at the inputs (B, T, I), and the two gradients at the initial state")
+    return result[0], result[1]
+
+
+@self_check("your backward walks back through every step and cuts exactly the way it is told to")
+def check_backward(backward):
+    """`backward(caches, dh, dc, through_h=True, through_c=True)` returns dx (B, T, I) and
+    (dh_0, dc_0); through_h=False drops dh_prev after every step, through_c=False dc_prev."""
+    caches, dh_T, dc_T = lstm_case()
+    B, _H = dh_T.shape
+    T, I = len(caches), caches[0].x.shape[1]
+    for through_h, through_c in CUTS:
+        what = f"backward(caches, dh, dc, through_h={through_h}, through_c={through_c})"
+        got = call(lambda *args, h=through_h, c=through_c: backward(*args, through_h=h, through_c=c),
+                   list(caches), dh_T.copy(), dc_T.copy(), name="backward")
+        dx, state = _unpack(got, what)
+        dx = expect_array(dx, "dx")
+        if dx.shape == (T, B, I):
+            raise Mistake(f"dx has shape {dx.shape}, time first; stack along axis 1 for (B, T, I) = {(B, T, I)}")
+        expect_shape(dx, (B, T, I), "dx")
+        expect_finite(dx, "dx")
+        dh0, dc0 = (expect_array(s, n) for s, n in zip(state, ("dh_0", "dc_0")))
+        want_dx, (want_dh0, want_dc0) = walk(caches, dh_T, dc_T, through_h, through_c)
+        if close(dx, want_dx) and close(dh0, want_dh0) and close(dc0, want_dc0):
+            continue
+        for slip, message in (
+            ("reversed", ("your dx runs backwards in time: the walk meets step T first, so reverse the "
+                         "list before stacking (dx[:, t] belongs to x_t)")),
+            ("cuts_swapped", ("your cuts are swapped: through_h=False must drop dh_prev (the way back "
+                             "through h), through_c=False dc_prev (the highway)")),
+            ("cut_at_start", ("you cut the gradient arriving at the last step as well: a cut drops only "
+                             "what one step hands back to the step before (dh_prev or dc_prev)")),
+            ("no_carry", ("every step gets the gradient that arrived at the last step: after each "
+                         "step, carry its dh_prev and dc_prev back to the step before")),
+            ("state_swapped", "you return (dc_0, dh_0); return (dh_0, dc_0), in that order"),
+        ):
+            slip_dx, (slip_dh0, slip_dc0) = walk(caches, dh_T, dc_T, through_h, through_c, slip=slip)
+            if close(dx, slip_dx) and close(dh0, slip_dh0) and close(dc0, slip_dc0):
+                raise Mistake(message + f" (seen with through_h={through_h}, through_c={through_c})")
+        expect_close(dx, want_dx, f"dx of {what}",
+                     hint="call L.cells.lstm_step_backward(dh, dc, cache) once per step, last step first")
+        expect_close(dh0, want_dh0, f"dh_0 of {what}", hint="dh_0 is the dh_prev of the first step")
+        expect_close(dc0, want_dc0, f"dc_0 of {what}", hint="dc_0 is the dc_prev of the first step")
+
+
+def share(caches, dh_T, slip=None):
+    """The reference mixed share at x_1 (slip=None) or a typical slip: "no_h_path",
+    "pure_share", "last_step", "upside_down", "norms_subtracted"."""
+    zero = np.zeros_like(dh_T)
+    dx = {"both": walk(caches, dh_T, zero)[0], "highway": walk(caches, dh_T, zero, through_h=False)[0],
+          "h": walk(caches, dh_T, zero, through_c=False)[0]}
+    step = -1 if slip == "last_step" else 0
+    both, hw, hp = (dx[k][:, step] for k in ("both", "highway", "h"))
+    norm = np.linalg.norm
+    if slip == "norms_subtracted":
+        return (norm(both) - norm(hw) - norm(hp)) / norm(both)
+    mixed = {"no_h_path": both - hw, "pure_share": hw + hp}.get(slip, both - hw - hp)
+    return norm(both) / norm(mixed) if slip == "upside_down" else norm(mixed) / norm(both)
+
+
+@self_check("the mixed routes' share of the gradient at the first input, computed from three backward "
+            "passes")
+def check_mixed_share(mixed_share):
+    """`mixed_share(caches, dh_T)`: with a loss on h_T (gradient dh_T, none on c_T), the norm of
+    the mixed routes' part of dL/dx_1 over the norm of dL/dx_1, norms over the whole batch."""
+    caches, dh_T, _ = lstm_case()
+    got = expect_array(call(mixed_share, list(caches), dh_T.copy(), name="mixed_share"), "mixed_share")
+    if got.size != 1:
+        raise Mistake(f"mixed_share returned shape {got.shape}; return one number: the norm over the "
+                      f"whole batch of the mixed part of dx[:, 0], over the norm of dx[:, 0]")
+    got = float(got.reshape(()))
+    want = share(caches, dh_T)
+    if np.isclose(got, want, rtol=1e-6):
+        return
+    for slip, message in (
+        ("no_h_path", "you subtracted the highway but not the h path: mixed = both - highway - h"),
+        ("pure_share", ("that is the share of the two pure routes (highway + h path); the mixed ones "
+                       "are what is left of the true gradient: both - highway - h")),
+        ("last_step", ("you measured at the last step, where nothing has been cut yet and every route "
+                      "is pure; take the first input, dx[:, 0]")),
+        ("upside_down", "your share is upside down: divide the mixed part's norm by the true gradient's"),
+        ("norms_subtracted", ("you subtracted norms; subtract the gradients first (the backward pass is "
+                             "linear in the gradients, not in their sizes), then take one norm")),
+    ):
+        if np.isclose(got, share(caches, dh_T, slip=slip), rtol=1e-6):
+            raise Mistake(message)
+    raise Mistake(f"mixed_share = {got:.4g}, expected {want:.4g}: run three backward passes from dh_T "
+                  f"(dc zeros): both ways open, through_h=False, through_c=False")

@@ -120,7 +120,7 @@ def summary_survival(forget_bias=1.0, length=100):
     f = float(sigmoid(forget_bias))
 
     def word(v):
-        return "vanished" if v < FLOAT32_RESOLUTION else "survives"
+        return "lost in a float32 sum" if v < FLOAT32_RESOLUTION else "survives"
 
     return (f"forget bias {forget_bias:.1f} (forget gate {f:.3f} when its input is 0), T = {length}: "
             f"the first step receives <b>{s['lstm'][0]:.1e}</b> of the last step's gradient in "
