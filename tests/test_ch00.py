@@ -169,3 +169,23 @@ def test_parts_on_required_alone(monkeypatch):
                                                         ("03", "all", "torch", "y")))
     parts = environment.parts_on_required_alone()
     assert "02 (all but sections 1, 3, 10)" in parts and "03" not in parts and "12" in parts
+
+
+def test_course_map_badges_only_what_each_chapter_builds():
+    """The forward step carries badges 01-05 (each on a part its chapter builds); chapter 06,
+    which builds no new part but runs the step backward over time, is badged on the unrolled
+    backward panel only (issue 24 point 6: no 06 on the outputs h_t and c_t)."""
+    import matplotlib.pyplot as plt
+
+    from lstm_lib.course.course_map import draw_course_map
+
+    fig = draw_course_map()
+    try:
+        top, bottom = fig.axes
+        top_badges = {t.get_gid() for t in top.texts if (t.get_gid() or "").startswith("chapter:")}
+        assert top_badges == {f"chapter:0{k}" for k in range(1, 6)}
+        assert [t.get_gid() for t in bottom.texts if (t.get_gid() or "").startswith("chapter:")] == ["chapter:06"]
+        assert any((p.get_gid() or "").startswith("edge:grad:dc_") for p in bottom.patches)  # drawn backward
+        assert any("06  backward through time" in t.get_text() for t in top.texts)  # the legend still names it
+    finally:
+        plt.close(fig)

@@ -165,3 +165,19 @@ def test_folded_solutions_pass_their_checkers():
     checks = [("relu_jacobian_product", ch01.check_relu_jacobian_product),
               ("W_h_mine", ch01.check_hidden_explosion)]
     assert not failing_solutions(notebook, checks, lstm_step_backward=L.cells.lstm_step_backward)
+
+
+def test_rnn_drawing_hands_h_on_and_the_gradient_back():
+    """The chapter's drawing: one box per step, h_0..h_T forward, one red gradient edge per step."""
+    import matplotlib.pyplot as plt
+
+    from lstm_lib.course.widgets.rnn_gradients import draw_rnn_unrolled
+
+    for steps in (2, 3):
+        fig = draw_rnn_unrolled(steps=steps)
+        gids = {a.get_gid() for a in fig.findobj() if a.get_gid()}
+        assert {f"box:{k}" for k in range(1, steps + 1)} <= gids
+        assert {f"edge:h_{k}" for k in range(steps + 1)} <= gids
+        assert {g for g in gids if g.startswith("edge:grad:")} == {f"edge:grad:{k}" for k in range(1, steps + 1)}
+        assert any("J_k" in t.get_text() and "W_h^T" in t.get_text() for t in fig.axes[0].texts)
+        plt.close(fig)

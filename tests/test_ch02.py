@@ -176,3 +176,23 @@ def test_folded_solutions_pass_their_checkers():
     # and the checks read what the folds hold: a broken fold is noticed
     namespace = run_solutions(notebook, sigmoid=sigmoid)
     assert not ch02.check_forget_bias.verdict(namespace["forget_bias"] - 1.0)[0]
+
+
+def test_pulse_marker_and_gate_values_stay_distinguishable():
+    """Issue 24 point 5: the pulse is a grey band (no line of its own, so no line style is shared
+    with the dotted third run), and in the widget's gate panel i = o = 0.5 are two separate bars."""
+    import matplotlib.pyplot as plt
+
+    runs = [(f"run {k}", gates.pulse_traces(b)) for k, b in enumerate((6.0, 2.0, -6.0))]
+    fig = gates.plot_traces(runs, keys=("c",))
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 and [line.get_linestyle() for line in ax.lines] == ["-", "--", ":"]
+    band = [p for p in ax.patches if "input pulse" in p.get_label()]
+    assert len(band) == 1 and "dotted" not in ax.get_xlabel()
+    plt.close(fig)
+    fig = gates.plot_pulse(forget_bias=2.0, input_bias=0.0, output_bias=0.0)
+    bars = [p for p in fig.axes[1].patches]
+    assert len(bars) == 3 and len({round(b.get_y(), 6) for b in bars}) == 3  # one row per gate
+    assert [round(b.get_width(), 3) for b in bars] == [0.5, 0.881, 0.5]  # i, f, o
+    assert len({b.get_facecolor() for b in bars}) == 3
+    plt.close(fig)

@@ -21,7 +21,7 @@ OPTIONAL_PARTS = (
     ("09", ("4", "5"), "torch", "parity with torch.nn.GRU, and the parameter counts checked against PyTorch's"),
     ("12", ("1", "2", "4"), "torch", "parity with torch.nn.LSTM, the race, the timings"),
     ("12", ("2",), "plotly", "the zoomable figure of the race"),
-    ("13", ("3", "9"), "torch", "the timings against torch.nn.LSTM and its cells"),
+    ("13", ("3", "7"), "torch", "the timings against torch.nn.LSTM and its cells"),
     ("14", ("3", "8"), "torch", "the variants against torch.nn.LSTM, and PyTorch's two biases"),
 )
 

@@ -70,17 +70,27 @@ def plot_sigmoid_switch(biases=(-4.0, 0.0, 4.0)):
     return fig
 
 
+PULSE_BAND = {"color": "#d9d9d9", "zorder": 0}  # the input pulse: a grey band, never a line style
+
+
+def _mark_pulse(ax, pulse_at, label=None):
+    ax.axvspan(pulse_at - 0.5, pulse_at + 0.5, label=label, **PULSE_BAND)
+
+
 def plot_traces(runs, keys=("c", "h"), title=None):
-    """Traces of c_t and/or h_t for several runs: `runs` is a list of (label, traces)."""
+    """Traces of c_t and/or h_t for several runs: `runs` is a list of (label, traces).
+
+    The runs differ in line style (solid, dashed, dotted), so equal traces both show; the input
+    pulse is a grey band behind them, named in the legend."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys) + 2.6, 2.8), dpi=80, squeeze=False)
     for ax, key in zip(axes[0], keys):
-        for k, (label, tr) in enumerate(runs):  # dashed after the first, so equal traces both show
+        for k, (label, tr) in enumerate(runs):
             ax.plot(tr[key], marker=".", ms=3, ls=("-", "--", ":")[k % 3], label=label)
         pulse_at = int(np.argmax(runs[0][1]["x"]))
-        ax.axvline(pulse_at, color="gray", ls=":", lw=1)
-        ax.set_xlabel("step t (dotted: the input pulse)")
+        _mark_pulse(ax, pulse_at, label=f"grey band: the input pulse (step {pulse_at})")
+        ax.set_xlabel("step t")
         ax.set_ylabel(f"${key}_t$")
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside: no trace hidden
@@ -90,28 +100,38 @@ def plot_traces(runs, keys=("c", "h"), title=None):
     return fig
 
 
+GATE_COLORS = {"i": "#2ca02c", "f": "#1f77b4", "o": "#c8378f"}  # diagram.COLORS: input, forget, output
+
+
 def plot_pulse(forget_bias=2.0, input_bias=0.0, output_bias=0.0, length=40):
-    """The widget's figure: c_t and h_t (top) and the gate values (bottom) for an input pulse."""
+    """The widget's figure: c_t and h_t over time (top), the input pulse as a grey band, and the
+    three gate values (bottom). With W_h = 0 each gate is the same at every step, so the gates
+    are drawn as one bar each, side by side: equal values (i = o) still show as two bars."""
     import matplotlib.pyplot as plt
 
     tr = pulse_traces(forget_bias, input_bias, output_bias, length)
     t = np.arange(length)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.0), dpi=80, sharex=True)
-    top.plot(t, tr["c"], marker=".", label="cell $c_t$")
-    top.plot(t, tr["h"], marker=".", label="output $h_t = o_t \\tanh(c_t)$")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.6), dpi=80, height_ratios=[3, 1.25])
+    _mark_pulse(top, int(np.argmax(tr["x"])), label="input pulse $x_t$")
+    top.plot(t, tr["c"], marker=".", color="#e08a00", label="cell $c_t$")
+    top.plot(t, tr["h"], marker=".", color="#333333", label="output $h_t = o_t \\tanh(c_t)$")
     top.set_ylim(-0.05, 1.05)
+    top.set_xlabel("step t")
     top.set_ylabel("value")
     top.legend(fontsize=8)
     top.grid(alpha=0.3)
-    bottom.bar(t, tr["x"], color="lightgray", label="input pulse $x_t$")
-    bottom.plot(t, tr["i"], lw=2.5, label=f"input gate i = {tr['i'][0]:.3f}")
-    bottom.plot(t, tr["f"], label=f"forget gate f = {tr['f'][0]:.3f}")
-    bottom.plot(t, tr["o"], ls="--", label=f"output gate o = {tr['o'][0]:.3f}")
-    bottom.set_ylim(-0.05, 1.05)
-    bottom.set_xlabel("step t")
-    bottom.set_ylabel("gate")
-    bottom.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.3))
-    bottom.grid(alpha=0.3)
+    names = {"i": "input gate i", "f": "forget gate f", "o": "output gate o"}
+    values = [float(tr[k][0]) for k in names]
+    rows = np.arange(len(names))[::-1]
+    bottom.barh(rows, values, color=[GATE_COLORS[k] for k in names], height=0.6)
+    for row, value in zip(rows, values):
+        inside = value > 0.86  # near 1 the number goes inside the bar, in white
+        bottom.text(value + (-0.015 if inside else 0.015), row, f"{value:.3f}", va="center", fontsize=9,
+                    ha="right" if inside else "left", color="white" if inside else "#222222")
+    bottom.set_yticks(rows, list(names.values()), fontsize=9)
+    bottom.set_xlim(0, 1)
+    bottom.set_xlabel("gate value, the same at every step (no recurrent weights)")
+    bottom.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return fig
 

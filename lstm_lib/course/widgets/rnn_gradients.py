@@ -106,3 +106,44 @@ def rnn_gradient_widget(radius=1.0, length=100):
     return interact(plot_gradient_norms, summary_gradient_norms,
                     radius=slider("spectral radius of W_h", 0.5, 2.5, 0.05, radius, fmt=".2f"),
                     length=slider("sequence length T", 10, 300, 10, length, integer=True))
+
+
+def draw_rnn_unrolled(steps=3):
+    """The vanilla RNN over `steps` steps: h handed on through W_h and tanh (black, forward), and
+    the gradient handed back through diag(1 - h_k**2) and W_h^T (red, backward). Returns the Figure;
+    each drawn element has a gid ("box:k", "edge:h_k", "edge:grad:k", "label:x_k")."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ink, grad = "#333333", "#d62728"
+    fig, ax = plt.subplots(figsize=(1.4 + 2.3 * steps, 2.9), dpi=90)
+    ax.set_xlim(-0.2, 1.2 + 2.6 * steps)
+    ax.set_ylim(-0.95, 2.45)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    def arrow(a, b, color, gid, lw=1.6, ls="-"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, color=color, lw=lw, ls=ls,
+                                     shrinkA=0, shrinkB=0, gid=gid))
+
+    ax.text(0.0, 1.2, "$h_0$", ha="left", va="bottom", fontsize=10, color=ink)
+    for k in range(1, steps + 1):
+        x0 = 0.6 + 2.6 * (k - 1)
+        ax.add_patch(FancyBboxPatch((x0 + 0.45, 0.65), 1.3, 0.7, boxstyle="round,pad=0.05", facecolor="#f7f7f4",
+                                    edgecolor="#999999", gid=f"box:{k}"))
+        ax.text(x0 + 1.1, 1.0, f"step {k}: tanh", ha="center", va="center", fontsize=9, color=ink, gid=f"text:{k}")
+        arrow((x0 - 0.55 if k == 1 else x0 - 0.8, 1.0), (x0 + 0.45, 1.0), ink, f"edge:h_{k - 1}")
+        arrow((x0 + 1.1, -0.55), (x0 + 1.1, 0.65), ink, f"edge:x_{k}")
+        ax.text(x0 + 1.2, -0.6, f"$x_{k}$", ha="left", va="center", fontsize=10, color=ink, gid=f"label:x_{k}")
+        ax.text(x0 + 2.2, 1.2, f"$h_{k}$", ha="center", va="bottom", fontsize=10, color=ink, gid=f"label:h_{k}")
+        # backward: from h_k back to h_{k-1}, through diag(1 - h_k^2) W_h^T
+        arrow((x0 + 2.05, 0.3), (x0 - 0.55 if k == 1 else x0 - 0.8, 0.3), grad, f"edge:grad:{k}", lw=1.4)
+        ax.text(x0 + 0.75, 0.12, f"$J_{k}$", ha="center", va="top", fontsize=9, color=grad)
+    arrow((0.6 + 2.6 * (steps - 1) + 1.75, 1.0), (0.6 + 2.6 * steps - 0.2, 1.0), ink, f"edge:h_{steps}")
+    ax.text((0.6 + 2.6 * steps) / 2, 2.2, r"forward: $h_k = \tanh(x_k W_x + h_{k-1} W_h + b)$, the same weights at every step",
+            ha="center", fontsize=9, color=ink)
+    ax.text((0.6 + 2.6 * steps) / 2, 1.85,
+            r"backward (red): each step multiplies by $J_k = \mathrm{diag}(1 - h_k^2)\, W_h^T$",
+            ha="center", fontsize=9, color=grad)
+    fig.tight_layout()
+    return fig
