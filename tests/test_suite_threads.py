@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import nbformat
-from conftest import SUITE_THREADS
+SUITE_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # as tests/conftest.py sets
 from nbclient import NotebookClient
 
 PROBE = ("import json\nfrom threadpoolctl import threadpool_info\n"
