@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 import nbformat
-SUITE_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # as tests/conftest.py sets
 from nbclient import NotebookClient
+
+SUITE_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # as tests/conftest.py sets
 
 PROBE = ("import json\nfrom threadpoolctl import threadpool_info\n"
          "print(json.dumps([i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']))")
