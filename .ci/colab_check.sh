@@ -280,7 +280,7 @@ import numpy
 from nbclient import NotebookClient
 
 probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-    "import sys, ipywidgets, numpy, lstm_lib\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__, lstm_lib.__file__, "%d.%d" % sys.version_info[:2])")])
+    "import sys, ipywidgets, numpy, lstm_lib\nprint(sys.prefix, ipywidgets.__version__, numpy.__version__, lstm_lib.__file__, '%d.%d' % sys.version_info[:2])")])
 NotebookClient(probe, timeout=120, kernel_name="python3").execute()
 seen = probe.cells[0].outputs[0]["text"].split()
 print("kernel:", " ".join(seen))
