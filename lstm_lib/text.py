@@ -1,31 +1,33 @@
 """Text for the character language model of chapter 11, and the numbers that judge it.
 
 The corpus is the source code of a fixed list of modules from the Python standard library,
-read from this Python installation's own files at run time (found with `sysconfig`): nothing
-is downloaded, and the licence (the PSF licence that comes with Python) is the one you
-already have. The text depends on the Python version, so results are compared on one
-Python version.
+as shipped with this package: a snapshot of CPython 3.11.7's files
+(`data/python-3.11.7-stdlib.tar.xz`, PSF licence, see `data/README.md`; written by
+`experiments/stdlib_snapshot.py`). Nothing is downloaded, and every Python reads the same
+characters.
 
 Also here: a fixed train/validation split of those modules, a held-out test text (other
-modules, never trained on or tuned on), a vocabulary built from the training part, counted
-unigram and bigram baselines, perplexity and bits per character, and sampling with a
-temperature. (The n-gram models that a language model has to beat are in `ngram.py`.)
+modules, never trained on or tuned on), a second held-out text on which nothing is chosen
+(`HELD_OUT_MODULES`), a vocabulary built from the training part, counted unigram and bigram
+baselines, perplexity and bits per character, and sampling with a temperature. (The n-gram
+models that a language model has to beat are in `ngram.py`.)
 """
+import functools
 import math
-import pathlib
-import sysconfig
+import tarfile
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
 from .activations import log_softmax
 from .seeding import get_rng
 
-# Pure-Python modules present in every CPython from 3.9 on, in this (fixed) order.
+# Pure-Python standard-library modules, in this (fixed) order.
 CORPUS_MODULES = ("textwrap", "string", "fractions", "bisect", "heapq", "shlex", "calendar",
                   "colorsys", "queue", "statistics", "fnmatch", "glob", "random", "functools",
                   "pprint", "contextlib", "dataclasses")
-# Held-out test text: four other modules, present in every CPython from 3.9 on.
+# Held-out test text: four other modules.
 TEST_MODULES = ("abc", "cmd", "copy", "csv")
 # More training text for the shipped model of chapter 11: pure-Python standard-library modules
 # of 8-60 kB, none of them in CORPUS_MODULES or TEST_MODULES (about 1.8 M characters).
@@ -39,18 +41,33 @@ MORE_TRAINING_MODULES = (
     "trace", "pstats", "tempfile", "ntpath", "sysconfig", "zipimport", "smtpd", "bdb", "aifc",
     "cgi", "ftplib", "codecs", "socket", "os", "traceback", "nntplib", "platform", "smtplib",
     "pathlib", "ssl", "imaplib", "configparser", "shutil", "threading")
+# Held-out text on which nothing is chosen: every other top-level pure-Python module of
+# 3.11.7 of 2-10 kB (a size rule fixed before any score was seen).
+HELD_OUT_MODULES = (
+    "cProfile", "chunk", "codeop", "copyreg", "crypt", "genericpath", "getopt", "getpass", "hmac",
+    "imghdr", "io", "linecache", "netrc", "nturl2path", "pty", "py_compile", "quopri", "reprlib",
+    "rlcompleter", "sched", "secrets", "signal", "sndhdr", "stat", "token", "uu", "xdrlib", "zipapp")
+ALL_MODULES = CORPUS_MODULES + TEST_MODULES + MORE_TRAINING_MODULES + HELD_OUT_MODULES
+SNAPSHOT_PYTHON = "3.11.7"
+SNAPSHOT = f"python-{SNAPSHOT_PYTHON}-stdlib.tar.xz"  # in lstm_lib.data
 UNKNOWN = "\ufffd"  # stands for any character that the training part does not contain
 
 
-def stdlib_dir():
-    """The folder of the standard library's .py files of the running Python."""
-    return pathlib.Path(sysconfig.get_paths()["stdlib"])
+@functools.lru_cache(maxsize=1)
+def snapshot():
+    """{module name: source text} of the shipped standard-library snapshot."""
+    with resources.as_file(resources.files("lstm_lib.data") / SNAPSHOT) as path, tarfile.open(path) as tar:
+        return {m.name.removesuffix(".py"): tar.extractfile(m).read().decode("utf-8")
+                for m in tar.getmembers() if m.isfile()}
 
 
 def stdlib_sources(modules=CORPUS_MODULES):
-    """[(module name, path)] of the modules' source files that exist, in the given order."""
-    folder = stdlib_dir()
-    return [(m, folder / f"{m}.py") for m in modules if (folder / f"{m}.py").is_file()]
+    """[(module name, source text)] of the modules, from the shipped snapshot, in the given order."""
+    texts = snapshot()
+    missing = [m for m in modules if m not in texts]
+    if missing:
+        raise KeyError(f"modules not in the snapshot {SNAPSHOT}: {missing}")
+    return [(m, texts[m]) for m in modules]
 
 
 @dataclass
@@ -97,28 +114,26 @@ def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None,
     """The CharCorpus of the standard-library modules' source, concatenated in order, with
     the `test_modules`' source (concatenated the same way) as its held-out test text.
 
-    Reads local files only. `max_chars` keeps only the first characters of the training and
+    Reads the shipped snapshot only. `max_chars` keeps only the first characters of the training and
     validation text (for quick tests)."""
     sources, test_sources = stdlib_sources(modules), stdlib_sources(test_modules)
-    if not sources:
-        raise FileNotFoundError(f"none of the modules {modules} was found in {stdlib_dir()}")
-    text = "\n".join(path.read_text(encoding="utf-8") for _, path in sources)
+    text = "\n".join(source for _, source in sources)
     if max_chars is not None:
         text = text[:max_chars]
-    test_text = "\n".join(path.read_text(encoding="utf-8") for _, path in test_sources)
+    test_text = "\n".join(source for _, source in test_sources)
     return CharCorpus(text, val_fraction, [m for m, _ in sources], test_text,
                       [m for m, _ in test_sources])
 
 
 def more_training_ids(corpus, modules=MORE_TRAINING_MODULES):
-    """(ids, module names): the source of `modules` (those this Python has) followed by the
+    """(ids, module names): the source of `modules` followed by the
     corpus's own training part, in the corpus's vocabulary (a character it lacks -> UNKNOWN).
     Validation and test stay the corpus's."""
     sources = stdlib_sources(modules)
     overlap = {m for m, _ in sources} & (set(corpus.sources) | set(corpus.test_sources))
     if overlap:
         raise ValueError(f"modules already in the corpus or its test text: {sorted(overlap)}")
-    text = "\n".join(path.read_text(encoding="utf-8") for _, path in sources) + "\n"
+    text = "\n".join(source for _, source in sources) + "\n"
     return np.concatenate([corpus.encode(text), corpus.train_ids]), [m for m, _ in sources]
 
 

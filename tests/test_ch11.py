@@ -615,11 +615,11 @@ def test_shipped_model_loads_from_the_package_and_scores_what_its_record_says():
     run = load_result("char_lm_training.json")
     assert {k: model.config[k] for k in run["config"]} == run["config"]
     assert model.num_params() == run["params"]
-    c = tx.load_stdlib_corpus()
-    if model.info["python"] == __import__("platform").python_version():  # the same corpus
-        assert model.info["chars"] == c.chars
-        test = tx.bits_per_char(model.nll(encode_for(model, c.test_text)))
-        assert test == pytest.approx(run["test_bpc"], abs=2e-3)
+    c = tx.load_stdlib_corpus()  # the shipped snapshot: the same text on every Python
+    assert model.info["python"] == tx.SNAPSHOT_PYTHON and model.info["corpus_modules"] == c.sources
+    assert model.info["chars"] == c.chars
+    test = tx.bits_per_char(model.nll(encode_for(model, c.test_text)))
+    assert test == pytest.approx(run["test_bpc"], abs=2e-3)
     assert encode_for(model, "\x00def")[0] == len(model.info["chars"]) - 1  # unknown character
 
 
@@ -671,7 +671,7 @@ def test_more_training_ids_put_other_modules_before_the_chapters_training_part()
     assert names == ["types", "numbers"]
     np.testing.assert_array_equal(ids[-len(c.train_ids):], c.train_ids)
     head = c.decode(ids[:-len(c.train_ids)])
-    assert head.startswith((tx.stdlib_dir() / "types.py").read_text(encoding="utf-8")[:200])
+    assert head.startswith(tx.snapshot()["types"][:200])
     assert ids.max() < c.vocab_size  # the chapter's vocabulary, unknown characters included
     with pytest.raises(ValueError, match="already in the corpus"):
         tx.more_training_ids(c, ("types", "textwrap"))  # textwrap is a corpus module
@@ -731,3 +731,15 @@ def test_folded_solutions_in_the_chapter_pass_their_checkers():
     assert ch11.check_temperature.verdict(ns["apply_temperature"])[0]
     exec(sampler, ns)  # noqa: S102
     assert ch11.check_sampler.verdict(ns["sample_text"])[0]
+
+
+def test_python_features_read_an_f_string_as_one_string_on_every_python():
+    """3.12 tokenizes f-strings into parts and their braces into OP tokens; 3.11 does not."""
+    from lstm_lib.course import cell_watch
+
+    text = 'x = f"a{b!r:>{w}}(" + "[" # (\ny = (1,\n     2)\n'
+    f = cell_watch.python_features(text)
+    bits = {name: "".join(str(int(v)) for v in f[name]) for name in ("in a string", "bracket depth", "in a comment")}
+    assert bits["in a string"] == "0000111111111111111000111000000000000000000000"
+    assert bits["bracket depth"] == "0000000000000000000000000000000000111111111100"
+    assert bits["in a comment"] == "0000000000000000000000000011100000000000000000"

@@ -18,9 +18,9 @@ import numpy as np
 from .. import cells
 
 GATES = ("i", "f", "o")  # the sigmoid gates; g is the tanh candidate
-_STRING_TOKENS = {tokenize.STRING} | {getattr(tokenize, n) for n in
-                                      ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END")
-                                      if hasattr(tokenize, n)}
+# Python 3.12 splits an f-string into FSTRING_START, its parts and FSTRING_END (its braces
+# become OP tokens); 3.11 gives one STRING token. Both read as one string here.
+_FSTRING_START, _FSTRING_END = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
 
 
 def record(model, ids):
@@ -65,8 +65,17 @@ def python_features(text):
         return starts[row_col[0] - 1] + row_col[1]
 
     string, comment, depth = np.zeros(n), np.zeros(n), np.zeros(n + 1)
+    fstrings = []  # start offsets of the open f-strings (3.12 and later)
     for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-        if tok.type in _STRING_TOKENS:
+        if tok.type == _FSTRING_START:
+            fstrings.append(offset(tok.start))
+        elif tok.type == _FSTRING_END:
+            start = fstrings.pop()
+            if not fstrings:
+                string[start:offset(tok.end)] = 1
+        elif fstrings:
+            continue  # inside an f-string: all of it is string
+        elif tok.type == tokenize.STRING:
             string[offset(tok.start):offset(tok.end)] = 1
         elif tok.type == tokenize.COMMENT:
             comment[offset(tok.start):offset(tok.end)] = 1
