@@ -1,5 +1,7 @@
 """Chapter 14: the study's tasks and training, the shipped results, the widget's functions,
 and the exercise checkers (each shown rejecting the typical wrong answers)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -101,6 +103,49 @@ def test_study_summary_and_clear_difference(study):
     assert not vs.clearly_lower(a, {"min": 0.15, "max": 0.5, "diverged": 1})
     assert vs.clearly_lower(a, {"min": None, "max": None, "diverged": 3})  # every seed diverged
     assert not vs.clearly_lower({"min": 0.1, "max": 0.2, "diverged": 1}, {"min": 0.3, "max": 0.5, "diverged": 0})
+
+
+def _made_up_study(finals):
+    """A study of made-up final values: finals[(task, label)] = one value per seed."""
+    return {"runs": [{"task": task, "variant": label, "forget_bias": 1.0, "seed": seed, "final": v}
+                     for (task, label), values in finals.items() for seed, v in enumerate(values)]}
+
+
+def test_sign_test_flags_a_variant_worse_on_every_data_set_that_no_range_separates():
+    """A variant a little worse than vanilla in every seed pair of every task: the ranges overlap
+    on each task, so the non-overlap rule says nothing; the sign test flags it, at (1/2)^15."""
+    base = [1.0, 2.0, 3.0, 4.0, 5.0]
+    finals = {}
+    for task in vs.TASKS:
+        finals[task, "vanilla"] = base
+        finals[task, "slightly_worse"] = [v + 0.5 for v in base]
+        finals[task, "alike"] = [v + (0.5 if k % 2 else -0.5) for k, v in enumerate(base)]
+    study = _made_up_study(finals)
+    for task in vs.TASKS:
+        assert not vs.clearly_lower(vs.summarize(study, task, "vanilla"), vs.summarize(study, task, "slightly_worse"))
+    worse = vs.sign_test(study, "slightly_worse")
+    assert (worse["worse"], worse["n"], worse["tasks_worse"]) == (15, 15, 3)
+    assert worse["p"] == pytest.approx(0.5 ** 15) and worse["all_chance"] == pytest.approx(0.5 ** 15)
+    assert worse["tasks_chance"] == pytest.approx(1 / 8) and vs.flagged_worse(worse)
+    alike = vs.sign_test(study, "alike")
+    assert alike["worse"] == 6 and not vs.flagged_worse(alike)  # 2 of 5 per task
+    assert alike["p"] == pytest.approx(sum(math.comb(15, j) for j in range(6, 16)) / 2 ** 15)
+
+
+def test_sign_test_counts_a_diverged_run_as_worst():
+    finals = {(task, label): [1.0] * 5 for task in vs.TASKS for label in ("vanilla", "blew_up")}
+    finals["lm", "blew_up"] = [None, 1.0, 1.0, 1.0, 1.0]
+    finals["lm", "vanilla"] = [2.0, 2.0, 2.0, 2.0, 2.0]
+    t = vs.sign_test(_made_up_study(finals), "blew_up")
+    assert t["worse_by_task"]["lm"] == (1, 5) and t["worse"] == 1
+
+
+def test_sign_test_on_the_shipped_study(study):
+    from lstm_lib.variants import VARIANTS
+    flagged = {label for label in VARIANTS if label != "vanilla" and vs.flagged_worse(vs.sign_test(study, label))}
+    assert flagged == {"peepholes", "NFG", "NOG"}
+    noaf = vs.sign_test(study, "NOAF")
+    assert noaf["worse_by_task"] == {"adding": (2, 5), "reset": (4, 5), "lm": (4, 5)} and not vs.flagged_worse(noaf)
 
 
 def test_shipped_weights_are_small_and_load():

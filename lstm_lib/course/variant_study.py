@@ -261,3 +261,43 @@ def clearly_lower(a, b):
     a_worst = float("inf") if a["diverged"] or a["max"] is None else a["max"]
     b_best = float("inf") if b["min"] is None else b["min"]
     return a_worst < b_best
+
+
+def _final(study, task, label, seed, forget_bias=1.0):
+    """The final metric of one run (inf if it diverged, None if there is no such run)."""
+    for r in study["runs"]:
+        if (r["task"], r["variant"], r["seed"], r["forget_bias"]) == (task, label, seed, forget_bias):
+            return float("inf") if r["final"] is None else r["final"]
+    return None
+
+
+def sign_test(study, label, forget_bias=1.0, base=("vanilla", 1.0), tasks=TASKS):
+    """Is `label` worse than the base cell across tasks and seeds? Seed s of the variant is paired
+    with seed s of the base (the same seed draws the same training data), and each pair counts as
+    worse or not. If the two cells were alike, each pair would be worse with chance 1/2, so the
+    chance of k or more worse pairs out of n is the binomial tail `p`; (1/2)^n is the chance that
+    all n are. Also counts the tasks on which the variant's median is worse: all of them has
+    chance (1/2)^len(tasks). A diverged run counts as the worst possible value.
+    Returns {"worse_by_task": task -> (worse pairs, pairs), "worse": k, "n": n, "p": tail,
+    "all_chance": (1/2)^n, "tasks_worse": how many tasks by median, "tasks_chance": (1/2)^tasks}."""
+    import math
+    by_task, tasks_worse = {}, 0
+    for task in tasks:
+        pairs = []
+        for seed in sorted({r["seed"] for r in study["runs"] if r["task"] == task}):
+            a, b = _final(study, task, label, seed, forget_bias), _final(study, task, base[0], seed, base[1])
+            if a is not None and b is not None:
+                pairs.append((a, b))
+        by_task[task] = (sum(a > b for a, b in pairs), len(pairs))
+        if pairs and np.median([a for a, _ in pairs]) > np.median([b for _, b in pairs]):
+            tasks_worse += 1
+    k, n = sum(w for w, _ in by_task.values()), sum(m for _, m in by_task.values())
+    p = sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n
+    return {"worse_by_task": by_task, "worse": k, "n": n, "p": p, "all_chance": 0.5 ** n,
+            "tasks_worse": tasks_worse, "tasks_chance": 0.5 ** len(tasks)}
+
+
+def flagged_worse(test, level=0.01):
+    """The sign test's verdict: worse across the tasks when the chance of so many worse pairs,
+    were the cells alike, is below `level`."""
+    return test["p"] < level
