@@ -85,3 +85,11 @@ def test_readme_floor_check_notices_a_second_floor(monkeypatch):
 def test_licence_covers_the_code_and_the_text():
     text = " ".join((ROOT / "LICENSE").read_text().split())
     assert "MIT License" in text and "CC BY 4.0" in text and "Python Software Foundation" in text
+
+
+def test_the_readmes_cpu_torch_command_pins_the_torch_of_requirements():
+    """The CPU-build command in the README asks for the torch that requirements.txt pins."""
+    readme = (ROOT / "README.md").read_text()
+    pinned = re.search(r"^torch==(\S+)$", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
+    cpu = re.findall(r"pip install torch==(\S+) --index-url https://download\.pytorch\.org/whl/cpu", readme)
+    assert pinned and cpu == [pinned.group(1)], (cpu, pinned)
