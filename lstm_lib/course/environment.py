@@ -22,7 +22,7 @@ OPTIONAL_PARTS = (
     ("12", ("1", "2", "4"), "torch", "parity with torch.nn.LSTM, the race, the timings"),
     ("12", ("2",), "plotly", "the zoomable figure of the race"),
     ("13", ("3", "7"), "torch", "the timings against torch.nn.LSTM and its cells"),
-    ("14", ("3", "8"), "torch", "the variants against torch.nn.LSTM, and PyTorch's two biases"),
+    ("14", ("3", "Going deeper"), "torch", "the variants against torch.nn.LSTM, and PyTorch's two biases"),
 )
 
 
@@ -44,7 +44,8 @@ def parts_needing(package):
         if pkg != package:
             continue
         where = ("the whole chapter" if sections == "all" else
-                 ("section " if len(sections) == 1 else "sections ") + ", ".join(sections))
+                 ("section " if len(sections) == 1 else "sections ")
+                 + ", ".join(sec if sec.isdigit() else f"'{sec}'" for sec in sections))
         lines.append(f"chapter {chapter}, {where}, needs {package}: {what}")
     return lines
 
@@ -114,10 +115,11 @@ def parts_on_required_alone():
     for name, _ in CHAPTERS:
         chapter = name[:2]
         skip = sorted({sec for c, sections, _, _ in OPTIONAL_PARTS if c == chapter and sections != "all"
-                       for sec in sections}, key=int)
+                       for sec in sections}, key=lambda sec: (not sec.isdigit(), int(sec) if sec.isdigit() else 0))
         if chapter in whole:
             continue
-        parts.append(f"{chapter} (all but section{'s' * (len(skip) > 1)} {', '.join(skip)})"
+        named = [sec if sec.isdigit() else f"'{sec}'" for sec in skip]  # a numbered or a named section
+        parts.append(f"{chapter} (all but section{'s' * (len(skip) > 1)} {', '.join(named)})"
                      if skip else chapter)
     return parts
 
