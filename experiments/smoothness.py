@@ -2,6 +2,16 @@
 
     python experiments/smoothness.py            # the full study (about 25 minutes on one core)
     python experiments/smoothness.py --quick    # a small version to try the script
+    python experiments/smoothness.py --part inputs   # only the input study (about 3 minutes),
+                                                     # added to the stored record
+
+The input study (`--part inputs`, key "inputs" of the record) separates the raw-input knob into
+its two halves: the input centred only (x - mean), scaled only (x / std), both, or neither,
+under momentum-SGD and under Adam (lr 0.01, loss averaged), five seeds, 60 epochs, with the
+fraction of flat gates before training and after. It also trains momentum-SGD on raw input
+with the initial input weights divided by the std (no gate flat at the start), and repeats
+three recipes with every initial weight changed by about one float32 rounding (two draws):
+how far a run moves when nothing but rounding changes.
 
 The lstm_lib LSTM of the race (LSTM(1, 32) -> last step -> Linear) forecasts the yearly
 sunspot numbers one year ahead from the last 12 (test stretch: the last 20 %, 1947-2008),
@@ -37,7 +47,11 @@ def main():
     ap.add_argument("--out", type=pathlib.Path, default=ROOT / "lstm_lib/course/results/smoothness.json")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     ap.add_argument("--budgets", type=int, nargs="*", default=[60, 600], help="epochs")
+    ap.add_argument("--part", choices=("all", "knobs", "inputs"), default="all",
+                    help="knobs: the 16 recipes; inputs: the input study, added to the record at --out")
     args = ap.parse_args()
+    if args.part == "inputs":
+        return input_study(args)
     seeds, budgets = ([0, 1], [3, 6]) if args.quick else (args.seeds, args.budgets)
     data = prepare(read_series("sunspots"), window=12, test_fraction=0.2, difference=False)
     knobs = S.recipes()
@@ -68,6 +82,53 @@ def main():
     out["settings"]["total_seconds"] = round(time.perf_counter() - start, 1)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.out} in {out['settings']['total_seconds']:.0f} s")
+    if args.part == "all":
+        input_study(args)
+
+
+JITTER = 6e-8  # about float32's rounding unit
+OPTIMISERS = {"momentum-SGD": S.Knobs("momentum", S.SHARED_LR, "mean"), "Adam": S.Knobs("adam", S.SHARED_LR, "mean")}
+JITTERED = ("momentum-SGD", "momentum-SGD + raw input", "all four (from-scratch recipe)")
+
+
+def input_study(args):
+    """Centring and scaling separated, the shrunk initial W_x, and the rounding-level
+    perturbations; added under the key "inputs" of the record at args.out."""
+    seeds, epochs = ([0, 1], 3) if args.quick else (args.seeds, 60)
+    data = prepare(read_series("sunspots"), window=12, test_fraction=0.2, difference=False)
+    record = json.loads(args.out.read_text())
+    out = {"description": "60 epochs, lr 0.01, loss averaged; input forms: raw (the series' units), "
+                          "centred only (x - mean), scaled only (x / std), centred and scaled; "
+                          "saturation_init: flat gates before the first update. shrunk_wx: "
+                          "momentum-SGD, raw input, initial W_x divided by the std. jitter: every "
+                          f"initial weight times (1 + {JITTER:g} N(0, 1)), draws 1 and 2 (0: none)",
+           "seeds": seeds, "epochs": epochs, "mean": data.scaler.mean, "std": data.scaler.std,
+           "jitter_size": JITTER, "runs": {}, "pred_seed0": {}, "shrunk_wx": None, "jitter": {}}
+    t0 = time.perf_counter()
+
+    def runs(knobs, **kw):
+        return [S.train_variant(data, knobs, s, epochs=epochs, **kw) for s in seeds]
+
+    with threadpool_limits(1):
+        for opt, knobs in OPTIMISERS.items():
+            out["runs"][opt], out["pred_seed0"][opt] = {}, {}
+            for form in S.INPUT_FORMS:
+                rs = runs(knobs, form=form)
+                out["runs"][opt][form] = [r.numbers() for r in rs]
+                out["pred_seed0"][opt][form] = None if rs[0].pred is None else [round(float(v), 3) for v in rs[0].pred]
+                print(f"{opt}, {form}: {S.summary(rs)}", flush=True)
+        rs = runs(OPTIMISERS["momentum-SGD"], form="raw", init_wx_scale=1 / data.scaler.std)
+        out["shrunk_wx"] = [r.numbers() for r in rs]
+        print(f"momentum-SGD, raw input, W_x / std at the start: {S.summary(rs)}", flush=True)
+        for name in JITTERED:
+            out["jitter"][name] = [[r.numbers() for r in runs(S.recipes()[name], jitter=j * JITTER)]
+                                   for j in (0, 1, 2)]
+            print(f"{name}, jittered: " + "; ".join(
+                f"{np.mean([r['mse'] for r in draw]):.0f}" for draw in out["jitter"][name]), flush=True)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    record["inputs"] = out
+    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"added the input study to {args.out} in {out['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,11 @@ a small learning rate, the loss summed over the batch, SGD with momentum, the ra
 input. `recipes()` gives all 16 combinations, so each knob is seen alone and together with
 the others, under both optimisers. Each run records its test MSE and roughness, how far the
 parameters move per update (`StepMeter`), and how many gate pre-activations sit in the flat
-part of their sigmoid or tanh at the end (`gate_saturation`). experiments/smoothness.py runs
-the whole study; the chapter shows its stored results and re-runs a few recipes live.
+part of their sigmoid or tanh before training and at the end (`gate_saturation`).
+`input_form` separates the raw-input knob into its halves (centred only, scaled only), and
+`train_variant` can also shrink the initial input weights or perturb every initial weight by
+about one rounding (`jitter_weights`). experiments/smoothness.py runs the whole study; the
+chapter shows its stored results and re-runs a few recipes live.
 """
 import contextlib
 import io
@@ -132,7 +135,8 @@ def gate_saturation(lstm, X):
 class Run:
     """One recipe on one seed. pred: test predictions in the series' units (None if diverged);
     mse in units², roughness in units, step_all / step_input: mean RMS change per update of all
-    parameters / of the input weights W_x; saturation: gate_saturation on the test windows."""
+    parameters / of the input weights W_x; saturation: gate_saturation on the test windows at
+    the end, saturation_init: the same before the first update."""
 
     diverged: bool
     pred: np.ndarray = None
@@ -141,39 +145,72 @@ class Run:
     step_all: float = np.nan
     step_input: float = np.nan
     saturation: float = np.nan
+    saturation_init: float = np.nan
 
     def numbers(self):
         return {k: v for k, v in asdict(self).items() if k != "pred"}
 
 
-def train_variant(data, knobs, seed=0, hidden=32, epochs=60, batch_size=64):
+# --- centring and scaling, separated ---------------------------------------------------------
+
+INPUT_FORMS = ("raw", "centred only", "scaled only", "centred and scaled")
+
+
+def input_form(data, X, form):
+    """Windows X as the race's model sees them (centred and scaled with the training part's mean
+    and std) -> the same windows in `form`: 'raw' (the series' units), 'centred only'
+    (x - mean), 'scaled only' (x / std) or 'centred and scaled' (X itself). float32."""
+    if form not in INPUT_FORMS:
+        raise ValueError(f"input form must be one of {INPUT_FORMS}, got {form!r}")
+    if form == "centred and scaled":
+        return np.asarray(X, np.float32)
+    units = data.scaled_input_units(X).astype(np.float64)
+    mean, std = data.scaler.mean, data.scaler.std
+    return {"raw": units, "centred only": units - mean, "scaled only": units / std}[form].astype(np.float32)
+
+
+def jitter_weights(model, size, seed):
+    """Multiply every parameter by (1 + size * N(0, 1)), drawn from its own generator: with size
+    about float32's rounding unit, a change no larger than one rounding."""
+    rng = np.random.default_rng(10_000 + seed)
+    for p in model.params.values():
+        p[...] = p.astype(np.float64) * (1 + size * rng.standard_normal(p.shape))
+
+
+def train_variant(data, knobs, seed=0, hidden=32, epochs=60, batch_size=64, form=None,
+                  init_wx_scale=1.0, jitter=0.0):
     """Train lstm_lib's LSTM -> last step -> Linear (the race's model, forecasters.lstm_lib_model)
     on `data` (a forecasting.ForecastData) with `knobs`; returns a Run. The target is always
-    the scaled one (so test MSEs compare); only the input may be raw. A run diverged if its
+    the scaled one (so test MSEs compare); only the input may be raw. `form` (one of
+    INPUT_FORMS) overrides knobs.scaled_input; `init_wx_scale` multiplies the initial input
+    weights; `jitter` perturbs every initial weight (jitter_weights). A run diverged if its
     loss became NaN or inf (fit stops it) or its test MSE ended above BLOWN_UP times the
     variance of the truth (weights blown up, loss still finite)."""
     seed_everything(seed)
     model = lstm_lib_model(hidden)
+    model.layers[0].params["W_x"] *= np.float32(init_wx_scale)
+    if jitter:
+        jitter_weights(model, jitter, seed)
     opt = Adam(model, knobs.lr) if knobs.optimizer == "adam" else Momentum(model, knobs.lr, MOMENTUM)
     meter = StepMeter(opt, model)
-    X_train, X_test = data.X_train, data.X_test
-    if not knobs.scaled_input:
-        X_train, X_test = data.scaled_input_units(X_train), data.scaled_input_units(X_test)
+    form = form or ("centred and scaled" if knobs.scaled_input else "raw")
+    X_train, X_test = input_form(data, data.X_train, form), input_form(data, data.X_test, form)
+    saturation_init = gate_saturation(model.layers[0], X_test)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # fit prints the divergence message
             fit(model, MSELoss(knobs.reduction), meter, X_train, data.y_train, epochs=epochs,
                 batch_size=batch_size, progress=False, rng=np.random.default_rng(seed),
                 on_divergence="raise")
     except TrainingDiverged:
-        return Run(diverged=True)
+        return Run(diverged=True, saturation_init=saturation_init)
     model.eval()
     pred = data.to_units(model.forward(X_test)[:, 0])
     if not np.all(np.isfinite(pred)) or np.mean((pred - data.y_test_units) ** 2) > BLOWN_UP * np.var(
             data.y_test_units):
-        return Run(diverged=True)  # the loss stayed finite, but the weights blew up
+        return Run(diverged=True, saturation_init=saturation_init)  # finite loss, blown-up weights
     return Run(False, pred, float(np.mean((pred - data.y_test_units) ** 2)), roughness(pred),
                float(np.mean(meter.rms_all)), float(np.mean(meter.rms_watch)),
-               gate_saturation(model.layers[0], X_test))
+               gate_saturation(model.layers[0], X_test), saturation_init)
 
 
 def smoother_study(data, recipes_=None, seeds=(0, 1, 2), log=None, **train):

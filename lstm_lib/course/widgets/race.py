@@ -1,8 +1,10 @@
-"""Chapter 12 widget: learning rate and momentum -> how far training gets, and how smooth it looks.
+"""Chapter 12 widgets: the input's conditioning (ConditioningDemo, the chapter's main finding) and
+the learning rate and momentum -> how far training gets, and how smooth it looks
+(LearningRateDemo, its "Going deeper" part).
 
-One road to a "smoother" forecast in chapter 12 (small steps; the chapter's main one, raw input
-flattening the LSTM's gates, needs gates) in a model small enough to retrain on every slider
-move: a linear autoregression on the sunspot windows (next value = weights . last 12 values + bias),
+ConditioningDemo is described in its class. LearningRateDemo shows the other road to a
+"smoother" forecast in chapter 12, small steps, in a model small enough to retrain on every
+slider move: a linear autoregression on the sunspot windows (next value = weights . last 12 values + bias),
 started from zero weights (it then predicts the training mean: a flat line) and trained by
 minibatch gradient descent with momentum for a fixed number of epochs, with lstm_lib's own
 Linear, MSELoss and Momentum. One run takes a few milliseconds.
@@ -193,4 +195,146 @@ def race_widget(demo, log10_lr=-3.0, momentum=0.0):
         demo.plot, demo.summary,
         log10_lr=slider("log10 learning rate", lo, hi, step, log10_lr, fmt=".1f"),
         momentum=slider("momentum", 0.0, 0.95, 0.05, momentum, fmt=".2f"),
+    )
+
+
+# --- the conditioning demo: centre and scale the input of the same linear model -------------
+
+class ConditioningDemo:
+    """Gradient descent with momentum (full batch, so that nothing but the curvature matters) on
+    the same linear autoregression (weights . last 12 values + bias), fed the sunspot windows as
+    (x - offset) / divide_by. Every such input gives the same least-squares
+    fit (the transformation is affine), so only the road to it changes. The road is set by the
+    curvature of the training loss: its Hessian H = 2 A^T A / n (A: the inputs with a column of
+    ones for the bias). A step may be at most about 2 (1 + momentum) / lambda_max before the
+    steepest direction overshoots, so the learning rate is `lr_factor` / lambda_max, and the
+    flattest direction then moves only lambda_min / lambda_max as fast: the condition number
+    kappa = lambda_max / lambda_min is what centring and scaling change. `run` trains once
+    (cached), `summary` is the readout, `plot` the figure, `conditioning_widget` the sliders."""
+
+    def __init__(self, data, steps=200, momentum=0.9):
+        self.data, self.steps, self.momentum = data, steps, momentum
+        self.U_train = _flat(data.scaled_input_units(data.X_train))  # the series' units
+        self.U_test = _flat(data.scaled_input_units(data.X_test))
+        self.y_train = np.asarray(data.y_train, np.float64)
+        self.truth = np.asarray(data.y_test_units, np.float64)
+        self.mean, self.std = data.scaler.mean, data.scaler.std
+        A = np.hstack([self.U_train, np.ones((len(self.U_train), 1))])
+        coef = np.linalg.lstsq(A, self.y_train[:, 0], rcond=None)[0]
+        self.min_loss = float(np.mean((A @ coef - self.y_train[:, 0]) ** 2))
+        self._cache = {}
+
+    def inputs(self, offset, divide_by):
+        return (self.U_train - offset) / divide_by, (self.U_test - offset) / divide_by
+
+    def hessian_eigenvalues(self, offset, divide_by):
+        """Eigenvalues of the training loss's Hessian (weights and bias), largest first."""
+        X, _ = self.inputs(offset, divide_by)
+        A = np.hstack([X, np.ones((len(X), 1))])
+        return np.sort(np.linalg.eigvalsh(2 * A.T @ A / len(A)))[::-1]
+
+    def run(self, offset=0.0, divide_by=1.0, lr_factor=1.0):
+        """Train from zero weights with lr = lr_factor / lambda_max; returns a dict: lr, kappa,
+        eig (the Hessian's eigenvalues), curve (training MSE after each step, scaled target),
+        excess (final training MSE / least-squares minimum - 1), test_mse (series' units, None
+        if diverged), pred, diverged_at."""
+        from ...layers import Linear
+        from ...losses import MSELoss
+        from ...optim import Momentum
+
+        key = (round(float(offset), 6), round(float(divide_by), 6), round(float(lr_factor), 6))
+        if key in self._cache:
+            return self._cache[key]
+        eig = self.hessian_eigenvalues(offset, divide_by)
+        lr = lr_factor / eig[0]
+        X, X_test = self.inputs(offset, divide_by)
+        model = Linear(X.shape[1], 1, dtype=np.float64)
+        model.params["W"][...] = 0.0
+        model.params["b"][...] = 0.0
+        loss_fn, opt = MSELoss(), Momentum(model, lr, self.momentum)
+        curve, diverged_at = [], None
+        with np.errstate(all="ignore"):
+            for step in range(1, self.steps + 1):
+                loss = loss_fn.forward(model.forward(X), self.y_train)
+                if not np.isfinite(loss) or loss > 1e6:
+                    diverged_at = step
+                    break
+                curve.append(loss)
+                model.backward(loss_fn.backward())
+                opt.step()
+            if diverged_at is None:
+                curve.append(float(np.mean((model.forward(X) - self.y_train) ** 2)))
+        out = {"lr": lr, "eig": eig, "kappa": float(eig[0] / eig[-1]), "curve": np.array(curve),
+               "diverged_at": diverged_at, "pred": None, "test_mse": None, "excess": np.inf}
+        if diverged_at is None:
+            out["pred"] = self.data.to_units(model.forward(X_test)[:, 0])
+            out["test_mse"] = float(np.mean((out["pred"] - self.truth) ** 2))
+            out["excess"] = curve[-1] / self.min_loss - 1
+        self._cache[key] = out
+        return out
+
+    def summary(self, offset=0.0, divide_by=1.0, lr_factor=1.0, html=True):
+        r = self.run(offset, divide_by, lr_factor)
+        head = (f"input (x - {offset:g}) / {divide_by:g}: condition number <b>{r['kappa']:.3g}</b>, "
+                f"lr {lr_factor:g} / lambda_max = {r['lr']:.3g}; ")
+        if r["diverged_at"] is not None:
+            text = head + f"<b>diverged at step {r['diverged_at']}</b>: the steepest direction overshoots"
+        else:
+            text = head + (f"after {self.steps} steps the training MSE is <b>{r['excess']:.2g}</b> above "
+                           f"its minimum (relative), test MSE {r['test_mse']:.0f} "
+                           f"({self.data.series.unit})&sup2;")
+        return text if html else text.replace("<b>", "").replace("</b>", "").replace("&sup2;", "²")
+
+    def plot(self, offset=0.0, divide_by=1.0, lr_factor=1.0, dpi=80):
+        """Left: the Hessian's eigenvalues (the curvature in each direction). Middle: training MSE
+        above its minimum per step, this input and the centred and scaled one. Right: the test
+        predictions."""
+        import matplotlib.pyplot as plt
+
+        from ...series import x_axis
+
+        r = self.run(offset, divide_by, lr_factor)
+        ref = self.run(self.mean, self.std, lr_factor)
+        fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(12, 3.6), dpi=dpi,
+                                            gridspec_kw={"width_ratios": [0.8, 1, 1.4]})
+        k = np.arange(1, len(r["eig"]) + 1)
+        ax0.semilogy(k, ref["eig"], "o", color="0.6", ms=5, label="centred and scaled")
+        ax0.semilogy(k, r["eig"], "o", color="tab:red", ms=5, label="this input")
+        ax0.set_xlabel("direction (largest curvature first)")
+        ax0.set_ylabel("curvature (Hessian eigenvalue)")
+        ax0.set_title(f"condition number {r['kappa']:.3g}")
+        ax0.legend(fontsize=7)
+        for run, c, label in ((ref, "0.6", "centred and scaled"), (r, "tab:red", "this input")):
+            if len(run["curve"]):
+                ax1.semilogy(np.arange(len(run["curve"])), np.maximum(run["curve"] / self.min_loss - 1, 1e-12),
+                             color=c, lw=1.8, label=label)
+        ax1.set_xlabel("step")
+        ax1.set_ylabel("training MSE / its minimum - 1")
+        ax1.set_title(f"momentum {self.momentum:g}, lr {lr_factor:g} / largest curvature")
+        ax1.set_ylim(1e-12, None)
+        ax1.legend(fontsize=7)
+        x = x_axis(self.data.series.labels)[self.data.test_index]
+        ax2.plot(x, self.truth, color="black", lw=2.2, label="truth")
+        if ref["pred"] is not None:
+            ax2.plot(x, ref["pred"], color="0.6", lw=1.2, label="centred and scaled")
+        if r["pred"] is not None:
+            ax2.plot(x, r["pred"], color="tab:red", lw=1.6, label="this input")
+        else:
+            ax2.text(0.5, 0.5, f"diverged at step {r['diverged_at']}", transform=ax2.transAxes,
+                     color="tab:red", ha="center", fontsize=12)
+        ax2.set_ylabel(self.data.series.unit)
+        ax2.set_title("predictions on the test stretch")
+        ax2.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        return fig
+
+
+def conditioning_widget(demo, offset=0.0, divide_by=1.0, lr_factor=1.0):
+    """Sliders for the input's offset and divisor and the learning rate (a multiple of
+    1 / largest curvature), wired to `demo` (a ConditioningDemo)."""
+    return interact(
+        demo.plot, demo.summary,
+        offset=slider("subtract (offset)", 0.0, 60.0, 1.0, offset, fmt=".0f"),
+        divide_by=slider("divide by (scale)", 1.0, 40.0, 1.0, divide_by, fmt=".0f"),
+        lr_factor=slider("lr x largest curvature", 0.1, 4.0, 0.1, lr_factor, fmt=".1f"),
     )
