@@ -14,6 +14,10 @@ step of the whole family, each departure from the plain LSTM in brackets:
     o = sigmoid(z_o)                    [no output gate: o = 1]
     h = o * tanh(c)                     [no output activation: h = o * c]
 
+The full-gate-recurrence cell (FGR, `FullGateRecurrenceLSTM`) is the one variant that needs
+more state than (h, c): its gates i, f, o also read the previous step's i, f, o, so it has its
+own step (`fgr_step`, `fgr_gates_backward`) and its own loop over time.
+
 With no switch set this is `cells.lstm_step` (the tests hold `VariantLSTM` equal to
 `lstm.LSTM` and to torch.nn.LSTM). Parameters: W_x (input, k*H), W_h (H, k*H), b (k*H,) with
 k the number of gate blocks, in the order of `spec.gates`; peephole variants add the
@@ -29,6 +33,7 @@ import numpy as np
 from .activations import sigmoid_grad, tanh_grad
 from .reference import ReferenceLSTM
 from .seeding import get_rng
+from .validation import as_float_array, check_rank, check_shape
 
 ALL_GATES = "ifgo"  # PyTorch's block order, as in lstm.LSTM
 
@@ -229,9 +234,131 @@ class NoInputActivationLSTM(VariantLSTM):
     label = "NIAF"
 
 
+class FGRStepCache(NamedTuple):
+    """What one step of the full-gate-recurrence cell keeps for its backward."""
+
+    x: np.ndarray  # (batch, input)
+    h_prev: np.ndarray  # (batch, H)
+    c_prev: np.ndarray  # (batch, H)
+    q_prev: np.ndarray  # the previous step's gates i, f, o side by side: (batch, 3H)
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c: np.ndarray
+    a: np.ndarray  # tanh(c)
+
+
+def fgr_step(x, h_prev, c_prev, q_prev, params):
+    """One step of the full-gate-recurrence cell: the plain LSTM step, with the gates i, f, o of
+    the previous step, q_prev = [i, f, o] (batch, 3H), added into this step's i, f and o through
+    R (3H, 3H). Returns h, c, q (this step's [i, f, o]) and an FGRStepCache."""
+    H = h_prev.shape[1]
+    z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]  # (batch, 4H): i, f, g, o
+    r = q_prev @ params["R"]  # (batch, 3H): the gates' recurrence into i, f, o
+    i = sigmoid(z[:, :H] + r[:, :H])
+    f = sigmoid(z[:, H:2 * H] + r[:, H:2 * H])
+    g = np.tanh(z[:, 2 * H:3 * H])
+    o = sigmoid(z[:, 3 * H:] + r[:, 2 * H:])
+    c = f * c_prev + i * g
+    a = np.tanh(c)
+    q = np.concatenate([i, f, o], axis=1)
+    return o * a, c, q, FGRStepCache(x, h_prev, c_prev, q_prev, i, f, g, o, c, a)
+
+
+def fgr_gates_backward(dh, dc, dq, cache):
+    """Backward through one FGR step from the gradients arriving at its h, c and q (the last
+    from the next step's gates): returns dz (batch, 4H: i, f, g, o) and dc_prev. The gradient
+    for q_prev is dz_ifo @ R.T, and R's is q_prev.T @ dz_ifo, with dz_ifo = dz's i, f, o blocks."""
+    H = dh.shape[1]
+    dz_o = (dh * cache.a + dq[:, 2 * H:]) * sigmoid_grad(cache.o)  # o feeds h and the next gates
+    dc = dc + dh * cache.o * tanh_grad(cache.a)
+    dz_i = (dc * cache.g + dq[:, :H]) * sigmoid_grad(cache.i)
+    dz_f = (dc * cache.c_prev + dq[:, H:2 * H]) * sigmoid_grad(cache.f)
+    dz_g = dc * cache.i * tanh_grad(cache.g)
+    return np.concatenate([dz_i, dz_f, dz_g, dz_o], axis=1), dc * cache.f
+
+
+def _ifo(dz, H):
+    """The i, f, o blocks of a (batch, 4H) gradient, side by side: (batch, 3H)."""
+    return np.concatenate([dz[:, :2 * H], dz[:, 3 * H:]], axis=1)
+
+
+class FullGateRecurrenceLSTM(VariantLSTM):
+    """Full gate recurrence (FGR, Greff et al. 2017): each of the gates i, f, o also reads the
+    previous step's i, f and o, through nine more H x H matrices, held as one R (3H, 3H) whose
+    rows are the previous [i, f, o] and whose columns are the new [i, f, o]. Here it is added to
+    the plain LSTM (Greff et al. added it to their LSTM with peepholes). The state carries the
+    previous gates: forward(x, h0=None, c0=None, q0=None), `state` = (h, c, q), `dstate0` =
+    (dh0, dc0, dq0). Before the first step the previous gates are zeros."""
+
+    label = "FGR"
+
+    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None):
+        rng = rng or get_rng()
+        super().__init__(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng)
+        k = 1.0 / np.sqrt(hidden_size)
+        self._add_param("R", rng.uniform(-k, k, (3 * hidden_size, 3 * hidden_size)).astype(dtype))
+
+    def forward(self, x, h0=None, c0=None, q0=None):
+        check_rank(x, 3, "(batch, time, features)", "x")
+        x = as_float_array(x, "x", self.dtype)
+        B, T, _ = x.shape
+        H = self.hidden_size
+        check_shape(x, (B, T, self.input_size), "x")
+        state = []
+        for name, v, shape in (("h0", h0, (B, H)), ("c0", c0, (B, H)), ("q0", q0, (B, 3 * H))):
+            v = np.zeros(shape, self.dtype) if v is None else as_float_array(v, name, self.dtype)
+            check_shape(v, shape, name)
+            state.append(v)
+        h, c, q = state
+        out = np.empty((B, T, H), self.dtype)
+        caches = []
+        for t in range(T):
+            h, c, q, cache = fgr_step(x[:, t], h, c, q, self.params)
+            out[:, t] = h
+            caches.append(cache)
+        self._cache = caches
+        self.state = (h.copy(), c.copy(), q.copy())
+        return out
+
+    def gate_carry(self, dz_ifo):
+        """What goes back into the previous step's gates: dz_ifo R^T, (batch, 3H)."""
+        return dz_ifo @ self.params["R"].T
+
+    def backward(self, dh, dh_T=None, dc_T=None, dq_T=None):
+        """dh: (batch, time, hidden) gradient w.r.t. the outputs; returns dx, fills `grads` and
+        `dstate0` = (dh0, dc0, dq0)."""
+        caches = self._need_cache()
+        B, T, H = len(caches[0].h_prev), len(caches), self.hidden_size
+        dh = np.asarray(dh, self.dtype)
+        check_shape(dh, (B, T, H), "dh")
+        p = self.params
+        grads = {name: np.zeros_like(v) for name, v in p.items()}
+        dx = np.empty((B, T, self.input_size), self.dtype)
+        dh_next = np.zeros((B, H), self.dtype) if dh_T is None else np.asarray(dh_T, self.dtype)
+        dc_next = np.zeros((B, H), self.dtype) if dc_T is None else np.asarray(dc_T, self.dtype)
+        dq_next = np.zeros((B, 3 * H), self.dtype) if dq_T is None else np.asarray(dq_T, self.dtype)
+        for t in reversed(range(T)):
+            cache = caches[t]
+            dz, dc_next = fgr_gates_backward(dh[:, t] + dh_next, dc_next, dq_next, cache)
+            dz_ifo = _ifo(dz, H)  # (B, 3H)
+            grads["W_x"] += cache.x.T @ dz
+            grads["W_h"] += cache.h_prev.T @ dz
+            grads["b"] += dz.sum(axis=0)
+            grads["R"] += cache.q_prev.T @ dz_ifo
+            dx[:, t] = dz @ p["W_x"].T
+            dh_next = dz @ p["W_h"].T
+            dq_next = self.gate_carry(dz_ifo)  # back into the previous step's gates
+        for name, g in grads.items():
+            self.grads[name] = g.astype(self.dtype, copy=False)
+        self.dstate0 = (dh_next, dc_next, dq_next)
+        return dx
+
+
 VARIANTS = {cls.label: cls for cls in (VariantLSTM, PeepholeLSTM, CIFGLSTM, NoForgetGateLSTM,
                                        NoInputGateLSTM, NoOutputGateLSTM, NoOutputActivationLSTM,
-                                       NoInputActivationLSTM)}
+                                       NoInputActivationLSTM, FullGateRecurrenceLSTM)}
 
 
 def make_variant(label, input_size, hidden_size, **kwargs):

@@ -8,6 +8,7 @@ from lstm_lib.course.variant_bugs import PLANTED
 from lstm_lib.variants import (
     CIFGLSTM,
     VARIANTS,
+    FullGateRecurrenceLSTM,
     NoForgetGateLSTM,
     PeepholeLSTM,
     VariantLSTM,
@@ -144,6 +145,7 @@ def test_parameter_counts():
     assert counts["peepholes"] == full + 3 * H
     for label in ("CIFG", "NFG", "NIG", "NOG"):
         assert counts[label] == 3 * H * (I + H + 1)
+    assert counts["FGR"] == full + 9 * H * H  # i, f, o of step t-1 into i, f, o of step t
 
 
 def test_forget_bias_and_missing_blocks():
@@ -190,3 +192,81 @@ def test_no_output_activation_lets_h_grow_with_the_cell():
         p["W_h"][...] = 0
         h = layer.forward(x)
         assert (np.abs(h).max() < 1) == bounded
+
+
+# --- the full-gate-recurrence cell (FGR): its state carries the previous gates ---------------
+
+def test_fgr_gradient_check_with_previous_gates_given():
+    """Central differences for every weight, the input and all three parts of the state."""
+    x, h0, c0 = case(seed=20)
+    q0 = np.random.default_rng(21).random((3, 12))  # gates live in (0, 1)
+    layer = FullGateRecurrenceLSTM(3, 4, rng=np.random.default_rng(22))
+    report = L.gradient_check(layer, x, h0=h0, c0=c0, q0=q0)
+    assert report.passed, report
+    assert set(report.errors) == {"W_x", "W_h", "b", "R", "input", "h0", "c0", "q0"}
+
+
+def fgr_in_torch(torch, x, h0, c0, q0, W_x, W_h, b, R):
+    """Greff et al.'s full gate recurrence written with torch ops, independently of the library:
+    each gate's pre-activation adds the previous i, f, o through its own H x H block of R."""
+    H = h0.shape[1]
+    blocks = {(a, n): R[a * H:(a + 1) * H, n * H:(n + 1) * H] for a in range(3) for n in range(3)}
+    h, c, prev = h0, c0, (q0[:, :H], q0[:, H:2 * H], q0[:, 2 * H:])
+    outs = []
+    for t in range(x.shape[1]):
+        z = x[:, t] @ W_x + h @ W_h + b
+        rec = [sum(prev[a] @ blocks[a, n] for a in range(3)) for n in range(3)]  # into i, f, o
+        i = torch.sigmoid(z[:, :H] + rec[0])
+        f = torch.sigmoid(z[:, H:2 * H] + rec[1])
+        g = torch.tanh(z[:, 2 * H:3 * H])
+        o = torch.sigmoid(z[:, 3 * H:] + rec[2])
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        prev = (i, f, o)
+        outs.append(h)
+    return torch.stack(outs, dim=1), torch.cat(prev, dim=1)
+
+
+def test_fgr_equals_a_torch_oracle_with_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(23)
+    B, T, I, H = 2, 7, 3, 5
+    x, h0, c0 = rng.standard_normal((B, T, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    q0 = rng.random((B, 3 * H))
+    layer = FullGateRecurrenceLSTM(I, H, dtype=np.float64, rng=np.random.default_rng(24))
+    layer.params["R"][...] *= 3  # make the gate recurrence matter
+    out = layer.forward(x, h0, c0, q0)
+    dh = rng.standard_normal(out.shape)
+    dx = layer.backward(dh)
+    tt = {k: torch.tensor(v, requires_grad=True) for k, v in
+          {"x": x, "h0": h0, "c0": c0, "q0": q0, **layer.params}.items()}
+    ref, q_T = fgr_in_torch(torch, tt["x"], tt["h0"], tt["c0"], tt["q0"], tt["W_x"], tt["W_h"], tt["b"], tt["R"])
+    (ref * torch.tensor(dh)).sum().backward()
+    assert np.abs(out - ref.detach().numpy()).max() < 1e-12
+    assert np.abs(layer.state[2] - q_T.detach().numpy()).max() < 1e-12
+    assert np.abs(dx - tt["x"].grad.numpy()).max() < 1e-12
+    for k in layer.params:
+        assert np.abs(layer.grads[k] - tt[k].grad.numpy()).max() < 1e-12, k
+    for k, d in zip(("h0", "c0", "q0"), layer.dstate0):
+        assert np.abs(d - tt[k].grad.numpy()).max() < 1e-12, k
+    # the recurrence is not idle: with R = 0 the output changes
+    layer.params["R"][...] = 0
+    assert np.abs(layer.forward(x, h0, c0, q0) - out).max() > 1e-2
+
+
+def test_fgr_with_zero_gate_weights_is_the_plain_lstm_and_carries_its_state():
+    x = np.random.default_rng(25).standard_normal((2, 8, 3))
+    fgr = FullGateRecurrenceLSTM(3, 4, dtype=np.float64, rng=np.random.default_rng(26))
+    plain = VariantLSTM(3, 4, dtype=np.float64, rng=np.random.default_rng(26))
+    for k in plain.params:  # the plain blocks are drawn first, exactly as the plain cell's
+        np.testing.assert_array_equal(fgr.params[k], plain.params[k])
+    fgr.params["R"][...] = 0
+    np.testing.assert_allclose(fgr.forward(x), plain.forward(x), atol=1e-14)
+    # in two halves, carrying (h, c, q), it computes what it computes in one pass
+    fgr.params["R"][...] = np.random.default_rng(27).uniform(-1, 1, fgr.params["R"].shape)
+    whole = fgr.forward(x)
+    first = fgr.forward(x[:, :3])
+    second = fgr.forward(x[:, 3:], *fgr.state)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-14)
+    with pytest.raises(ValueError, match="q0"):
+        fgr.forward(x, q0=np.zeros((2, 4)))

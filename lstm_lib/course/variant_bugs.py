@@ -3,7 +3,8 @@
 The usual way to get a variant's backward wrong is to change the forward and keep (part of)
 the backward of the cell you started from, or the other way round. Each broken layer below
 has its variant's forward and the backward of a cell that differs in one switch (or, for the
-no-forget-gate cell, a highway that does not carry dc back). The gradient check catches
+no-forget-gate cell, a highway that does not carry dc back; for the full-gate-recurrence cell,
+no gradient back into the previous step's gates). The gradient check catches
 every one of them (tests/test_variants.py, and the table in chapter 14).
 """
 from dataclasses import replace
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..variants import (
     CIFGLSTM,
+    FullGateRecurrenceLSTM,
     NoForgetGateLSTM,
     NoInputActivationLSTM,
     NoInputGateLSTM,
@@ -76,7 +78,14 @@ class NoInputActivationTanhGrad(_WrongBackward, NoInputActivationLSTM):
     wrong: ClassVar[dict] = {"input_activation": True}
 
 
+class FGRNoGateCarry(FullGateRecurrenceLSTM):
+    bug = "no gradient goes back into the previous step's gates: the backward forgets that they feed R"
+
+    def gate_carry(self, dz_ifo):
+        return np.zeros_like(dz_ifo)
+
+
 PLANTED = {cls.label: cls for cls in (VanillaNoTanhGrad, PeepholeIgnored, CIFGUncoupled,
                                       NoForgetNoCarry, NoInputGateNoTanhGrad,
                                       NoOutputGateNoTanhGrad, NoOutputActivationTanhGrad,
-                                      NoInputActivationTanhGrad)}
+                                      NoInputActivationTanhGrad, FGRNoGateCarry)}

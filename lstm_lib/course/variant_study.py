@@ -58,8 +58,8 @@ class StreamModel(Sequential):
     def forward(self, x):
         for layer in self.layers:
             if layer is self.rec:
-                h0, c0 = self._state if (self.carry and self._state) else (None, None)
-                x = layer.forward(x, h0, c0)  # (batch, time, H)
+                state = self._state if (self.carry and self._state) else ()
+                x = layer.forward(x, *state)  # (batch, time, H); state: (h, c), FGR's (h, c, q)
                 self._state = layer.state
             else:
                 x = layer.forward(x)
