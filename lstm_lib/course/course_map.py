@@ -6,8 +6,8 @@ which is what chapter 06 builds.
     draw_course_map()   # returns the Figure; badges carry gids "chapter:NN"
 
 The forward drawing has no part that chapter 06 builds (06 runs the same step backward, over
-the whole sequence), so any "06" badge that `diagram.draw_cell(chapters=True)` puts on the
-forward cell is taken off here, and 06's badge sits on the backward panel instead.
+the whole sequence), so `diagram.draw_cell(chapters=True)` badges 01-05 only, and 06's badge
+sits on the backward panel here.
 """
 import matplotlib.pyplot as plt
 
@@ -20,9 +20,6 @@ def draw_course_map():
     """The course map of chapter 00 (see the module docstring). Returns the Figure."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.6, 9.6), dpi=90, height_ratios=[5.2, 3.6])
     draw_cell(chapters=True, ax=top)
-    for artist in list(top.texts):
-        if artist.get_gid() == "chapter:06":
-            artist.remove()
     draw_unrolled(steps=3, backward=True, ax=bottom,
                   title="06: the same step over time, backward: the gradients (red) flow from later steps to earlier ones")
     bottom.title.set_fontsize(9.5)

@@ -8,7 +8,7 @@ API (matplotlib only, so it renders offline and in Colab; every call returns the
     draw_cell(highlight=["input", "candidate"])    # several parts
     draw_cell(backward=True)                       # the gradients (red, right to left)
     draw_cell(highlight="highway", backward=True)  # only that part's gradients
-    draw_cell(chapters=True)                       # course map: badges 01-06 and a legend
+    draw_cell(chapters=True)                       # course map: badges 01-05 and a legend
     draw_cell(ax=my_ax, title="...")               # into an existing axes
     draw_unrolled()                                # three steps, h and c handed from step to step
     draw_unrolled(highlight="highway", backward=True)  # the gradients over time (chapter 04's routes)
@@ -253,7 +253,7 @@ def _chapter_tags(ax):
     badges = {"01": [(0.95, BUS - 0.3)], "02": [(GX["f"] - 0.5, GATE + 0.45), (GX["i"] - 0.5, GATE + 0.45),
                                                 (GX["o"] - 0.5, GATE + 0.45)],
               "03": [(GX["g"] + 0.5, GATE + 0.45)], "04": [(4.5, HWY + 0.36)],
-              "05": [(9.25, 0.8)], "06": [(10.3, HWY - 0.36), (10.3, GATE - 0.36)]}
+              "05": [(9.25, 0.8)]}  # 06 builds no part of the forward step (it runs it backward)
     for chap, spots in badges.items():
         for xy in spots:
             ax.text(*xy, chap, fontsize=7.5, ha="center", va="center", zorder=9, color="#222222",
