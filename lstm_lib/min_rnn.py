@@ -22,6 +22,7 @@ import numpy as np
 from .base import Layer
 from .scan import METHODS, reverse_scan, scan
 from .seeding import get_rng
+from .state import CarriedState
 from .validation import as_float_array, check_rank, check_shape
 
 
@@ -44,7 +45,7 @@ def g_grad(p, s, sn):
     return np.maximum(s * sn, p >= 0)
 
 
-class _MinRNN(Layer):
+class _MinRNN(CarriedState, Layer):
     """Shared by MinGRU and MinLSTM: the input projection Z = x W_x + b for all steps as one
     matrix product, the coefficients a, b from Z (subclasses), the scan, and the backward:
     a reverse scan for the gradient reaching each h_t, then everything else at once.
@@ -54,7 +55,9 @@ class _MinRNN(Layer):
     log_space=False: the paper's minGRU/minLSTM, candidate h~ = x W_h + b_h and h_0 = h0 (zeros
     if None). log_space=True: the paper's log-space variant, h~ = g(x W_h + b_h) and
     h_0 = g(h0) (no initial state if h0 is None), the only one the method 'log' can compute.
-    After forward, `state` is (h_T,); after backward, `dstate0` is (dh0,). `steps` holds the
+    After forward, `state` is (h_T,); after backward, `dstate0` is (dh0,). With stateful=True
+    (the protocol of `lstm_lib.state`) h_T is carried into the next call as its h_0, as it is
+    (not passed through g again), until reset_state(). `steps` holds the
     number of Python-level steps the last forward and backward made (T for the loop, about
     log2 T for the scans).
     """
@@ -63,7 +66,7 @@ class _MinRNN(Layer):
     block_names = ()
 
     def __init__(self, input_size, hidden_size, method="blelloch", dtype=np.float32, rng=None,
-                 log_space=False):
+                 log_space=False, stateful=False):
         super().__init__()
         if input_size < 1 or hidden_size < 1:
             raise ValueError(f"input_size and hidden_size must be >= 1, "
@@ -75,7 +78,7 @@ class _MinRNN(Layer):
                              "can be negative, and negative numbers have no logarithm")
         rng = rng or get_rng()
         self.input_size, self.hidden_size, self.method = input_size, hidden_size, method
-        self.log_space = bool(log_space)
+        self.log_space, self.stateful = bool(log_space), stateful
         k = 1.0 / np.sqrt(input_size)
         G = self.blocks * hidden_size
         self._add_param("W_x", rng.uniform(-k, k, (input_size, G)).astype(dtype))
@@ -93,7 +96,10 @@ class _MinRNN(Layer):
                              f"got {tuple(x.shape)}")
         H = self.hidden_size
         dg0 = None  # dh_0 / d(h0): g'(h0) in log space
-        if h0 is None:
+        carried = self._start_state([h0], B)[0] if h0 is None else None
+        if carried is not None:
+            h0 = carried  # the h_T of the last call: already past g
+        elif h0 is None:
             h0 = np.zeros((B, H), self.dtype)
         else:
             h0 = as_float_array(h0, "h0", self.dtype)
@@ -106,7 +112,7 @@ class _MinRNN(Layer):
         a, b, local = self._coefficients(Z, *sigmoid_pair(Z))  # each (T, B, H)
         Hs, self.steps["forward"] = scan(a, b, h0, self.method)  # (T, B, H)
         self._cache = (X, a, local, h0, Hs, dg0)
-        self.state = (Hs[-1].copy(),)
+        self._end_state(Hs[-1])
         return np.ascontiguousarray(Hs.transpose(1, 0, 2))  # (B, T, H)
 
     def backward(self, dh):

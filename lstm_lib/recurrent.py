@@ -13,21 +13,18 @@ import numpy as np
 
 from . import threads
 from .base import Layer
+from .init import recurrent_init
 from .seeding import get_rng
+from .state import CarriedState
 from .validation import as_float_array, check_rank, check_shape
 
 
-def orthogonal(n, rng, dtype):
-    """A random (n, n) orthogonal matrix (QR of a Gaussian, signs fixed)."""
-    q, r = np.linalg.qr(rng.standard_normal((n, n)))
-    return (q * np.sign(np.diag(r))).astype(dtype)
-
-
-class RecurrentLayer(Layer):
+class RecurrentLayer(CarriedState, Layer):
     """Base of RNN, LSTM and GRU. Subclasses set `gates`, `state_names` and `stream_class`
     and implement `_forward_tm(X, states) -> (saved, final_states)` and
     `_backward_tm(saved, dH, dfinal) -> (dGx, dGh, dstate0)`.
 
+    State: the protocol of `state` (`stateful`, `reset_state()`, the final `state`).
     Weights: W_x (input, gates*H), W_h (H, gates*H), b (gates*H,), gate blocks in PyTorch's
     order. Initialisation: W_x uniform in +-1/sqrt(H) (as torch.nn), each gate's (H, H) block
     of W_h a random orthogonal matrix (keeps gradient norms steady at the start), biases zero.
@@ -42,36 +39,22 @@ class RecurrentLayer(Layer):
         if input_size < 1 or hidden_size < 1:
             raise ValueError(f"input_size and hidden_size must be >= 1, "
                              f"got {input_size} and {hidden_size}")
-        rng = rng or get_rng()
-        H, G = hidden_size, self.gates
         self.input_size, self.hidden_size, self.stateful = input_size, hidden_size, stateful
-        k = 1.0 / np.sqrt(H)
-        self._add_param("W_x", rng.uniform(-k, k, (input_size, G * H)).astype(dtype))
-        self._add_param("W_h", np.concatenate([orthogonal(H, rng, dtype) for _ in range(G)], 1))
-        self._add_param("b", np.zeros(G * H, dtype))
+        for name, value in recurrent_init(input_size, hidden_size, self.gates, rng or get_rng(),
+                                          dtype).items():
+            self._add_param(name, value)
         self._cache = None  # the saved arrays of the last forward
-        self._carry = None
         self._arrays = {}  # reusable work arrays, allocated once per shape
         self.state = None  # final state of the last forward, a tuple like (h,) or (h, c)
         self.dstate0 = None  # gradient w.r.t. the initial state after backward
 
     # --- state ---------------------------------------------------------------------------
 
-    def reset_state(self):
-        """Forget the state carried from the previous call (stateful layers)."""
-        self._carry = None
-
     def _initial_state(self, given, B):
         """The initial state: given arrays, else the carried state, else zeros."""
         H, dtype = self.hidden_size, self.dtype
         states = []
-        for k, (name, s) in enumerate(zip(self.state_names, given)):
-            if s is None and self._carry is not None:
-                s = self._carry[k]
-                if s.shape[0] != B:
-                    raise ValueError(f"batch mismatch: the carried state has batch {s.shape[0]}, "
-                                     f"x has batch {B}; call reset_state() before changing "
-                                     f"the batch size")
+        for name, s in zip(self.state_names, self._start_state(given, B)):
             if s is None:
                 s = np.zeros((B, H), dtype)
             else:
@@ -109,6 +92,12 @@ class RecurrentLayer(Layer):
         when the BLAS has two threads and each half has enough work (see `threads`)."""
         return threads.halves(B, min_rows=max(4, 1024 // (self.gates * self.hidden_size)))
 
+    def _forward_tm(self, X, states):
+        raise NotImplementedError(f"{type(self).__name__} must define _forward_tm")
+
+    def _backward_tm(self, saved, dH, dfinal):
+        raise NotImplementedError(f"{type(self).__name__} must define _backward_tm")
+
     # --- public forward / backward ---------------------------------------------------------
 
     def forward(self, x, h0=None):
@@ -135,9 +124,7 @@ class RecurrentLayer(Layer):
         X = self._reuse("x", (T, B, I))
         X[...] = x.transpose(1, 0, 2)  # (T, B, I), our own copy of the input
         saved, final = self._forward_tm(X, states)
-        self.state = tuple(s.copy() for s in final)
-        if self.stateful:
-            self._carry = self.state
+        self._end_state(*final)
         self._cache = saved
         # a fresh array: with B == 1 the transpose is contiguous, and ascontiguousarray would
         # hand out a view of the buffer that the next call overwrites

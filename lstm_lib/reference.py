@@ -19,23 +19,31 @@ import numpy as np
 
 from . import cells
 from .base import Layer
-from .lstm import LSTM
+from .init import recurrent_init
+from .seeding import get_rng
+from .state import CarriedState
 from .validation import as_float_array, check_rank, check_shape
 
 
-class ReferenceLSTM(Layer):
+class ReferenceLSTM(CarriedState, Layer):
     """Batch-first LSTM written for reading: forward(x (batch, time, input), h0=None, c0=None)
     -> (batch, time, hidden); backward(dh, dh_T=None, dc_T=None) -> dx, fills `grads` and
     `dstate0`. Parameters W_x (input, 4H), W_h (H, 4H), b (4H,), gate blocks i, f, g, o,
-    initialised exactly as lstm.LSTM(input_size, hidden_size, forget_bias) would be."""
+    drawn by `init.recurrent_init` as lstm.LSTM(input_size, hidden_size, forget_bias) draws
+    them (the same weights for the same generator). It carries its state as every recurrent
+    layer does (`state`: stateful=True carries (h, c) into the next call until reset_state())."""
 
-    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None):
+    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None,
+                 stateful=False):
         super().__init__()
-        template = LSTM(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng)
-        for name, value in template.params.items():
-            self._add_param(name, value.copy())
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.stateful = False
+        if input_size < 1 or hidden_size < 1:
+            raise ValueError(f"input_size and hidden_size must be >= 1, "
+                             f"got {input_size} and {hidden_size}")
+        for name, value in recurrent_init(input_size, hidden_size, 4, rng or get_rng(),
+                                          dtype).items():
+            self._add_param(name, value)
+        self.params["b"][hidden_size:2 * hidden_size] = forget_bias
+        self.input_size, self.hidden_size, self.stateful = input_size, hidden_size, stateful
         self._cache = None
         self.state = None  # (h_T, c_T) after forward
         self.dstate0 = None  # (dh_0, dc_0) after backward
@@ -79,6 +87,7 @@ class ReferenceLSTM(Layer):
         B, T, _ = x.shape
         H = self.hidden_size
         check_shape(x, (B, T, self.input_size), "x")
+        h0, c0 = self._start_state([h0, c0], B)  # a state carried from the last call, if any
         h = np.zeros((B, H), self.dtype) if h0 is None else as_float_array(h0, "h0", self.dtype)
         c = np.zeros((B, H), self.dtype) if c0 is None else as_float_array(c0, "c0", self.dtype)
         check_shape(h, (B, H), "h0")
@@ -90,7 +99,7 @@ class ReferenceLSTM(Layer):
             out[:, t] = h
             caches.append(cache)
         self._cache = caches
-        self.state = (h.copy(), c.copy())
+        self._end_state(h, c)
         return out
 
     def backward(self, dh, dh_T=None, dc_T=None):

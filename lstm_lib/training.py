@@ -7,8 +7,8 @@ import numpy as np
 
 from .optim import clip_grad_norm
 from .progress import Progress
-from .recurrent import RecurrentLayer
 from .seeding import get_rng
+from .state import stateful_layers
 
 
 class TrainingDiverged(FloatingPointError):
@@ -28,10 +28,10 @@ class History:
 
 
 def recurrent_layers(model):
-    """Every RecurrentLayer inside `model` (a layer, a Sequential, or any object with .layers)."""
-    if isinstance(model, RecurrentLayer):
-        return [model]
-    return [r for layer in getattr(model, "layers", []) for r in recurrent_layers(layer)]
+    """Every layer inside `model` that carries recurrent state: those that follow the state
+    protocol of `lstm_lib.state` (a settable `stateful`, `reset_state()`), found by it, not by
+    their class."""
+    return stateful_layers(model)
 
 
 def minibatches(X, Y, batch_size, shuffle=True, rng=None):
@@ -86,6 +86,10 @@ def fit(model, loss_fn, optimizer, X, Y, *, epochs=1, batch_size=32, bptt=None, 
         raise ValueError(f"on_divergence must be 'stop' or 'raise', got {on_divergence!r}")
     history = History()
     rec = recurrent_layers(model)
+    if bptt is not None and not rec:
+        raise ValueError(f"bptt={bptt} carries the recurrent state from window to window, but "
+                         f"{type(model).__name__} has no layer that carries state (none has "
+                         f"the `stateful` attribute of the state protocol, lstm_lib.state)")
     saved_stateful = [r.stateful for r in rec]
     snapshot = {k: p.copy() for k, p in model.params.items()}
     bar = Progress(progress)

@@ -30,6 +30,7 @@ class InputProjectionLSTM(ReferenceLSTM):
         H = self.hidden_size
         W_x, W_h, b = self.params["W_x"], self.params["W_h"], self.params["b"]
         Zx = (x.reshape(B * T, I) @ W_x + b).reshape(B, T, 4 * H)  # all steps' input part
+        h0, c0 = self._start_state([h0, c0], B)  # the state carried from the last call, if any
         h = np.zeros((B, H), self.dtype) if h0 is None else h0
         c = np.zeros((B, H), self.dtype) if c0 is None else c0
         out, caches = np.empty((B, T, H), self.dtype), []
@@ -42,7 +43,8 @@ class InputProjectionLSTM(ReferenceLSTM):
             caches.append(LSTMStepCache(x[:, t], h, c, i, f, g, o, tc, W_x, W_h))
             h, c = o * tc, c_new
             out[:, t] = h
-        self._cache, self.state = caches, (h.copy(), c.copy())
+        self._cache = caches
+        self._end_state(h, c)
         return out
 
 
