@@ -125,6 +125,12 @@ def load_stdlib_corpus(modules=CORPUS_MODULES, val_fraction=0.1, max_chars=None,
                       [m for m, _ in test_sources])
 
 
+def held_out_text(modules=HELD_OUT_MODULES):
+    """The held-out modules' source, concatenated like the others: the text on which nothing
+    is chosen, scored once at the end of chapter 11."""
+    return "\n".join(source for _, source in stdlib_sources(modules))
+
+
 def more_training_ids(corpus, modules=MORE_TRAINING_MODULES):
     """(ids, module names): the source of `modules` followed by the
     corpus's own training part, in the corpus's vocabulary (a character it lacks -> UNKNOWN).

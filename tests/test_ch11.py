@@ -743,3 +743,27 @@ def test_python_features_read_an_f_string_as_one_string_on_every_python():
     assert bits["in a string"] == "0000111111111111111000111000000000000000000000"
     assert bits["bracket depth"] == "0000000000000000000000000000000000111111111100"
     assert bits["in a comment"] == "0000000000000000000000000011100000000000000000"
+
+
+def test_ngram_order_record_recomputes_and_ends_where_validation_stopped_improving():
+    """The cheap part of experiments/ngram_order.py: the chapter text's whole search (about 8 s),
+    and the 6x text's first orders; the record's searches stopped by patience, not at a cap."""
+    from lstm_lib import ngram
+    from lstm_lib.course.results import load_result
+    rec = load_result("ngram_order.json")
+    corpus = tx.load_stdlib_corpus()
+    for name in ("chapter_text", "more_text"):
+        r = rec[name]
+        scores = {int(k): v for k, v in r["val_bpc"].items()}
+        best = min(scores, key=scores.get)
+        assert r["best"] == best and r["stopped"] == "patience"
+        assert max(scores) == best + rec["patience"] < rec["max_order"]
+        assert r["chosen"]["val_bpc"] == scores[best]
+    found = ngram.search_order(corpus.train_ids, corpus.vocab_size, corpus.val_ids, rec["patience"])
+    assert {str(k): round(tx.bits_per_char(v), 4) for k, v in found["scores"].items()} \
+        == rec["chapter_text"]["val_bpc"]
+    more_ids, _ = tx.more_training_ids(corpus)
+    assert len(more_ids) == rec["more_text"]["train_chars"]
+    for k, (nll,) in ngram.order_scores(more_ids, corpus.vocab_size, [corpus.val_ids], range(1, 5)):
+        assert round(tx.bits_per_char(nll), 4) == rec["more_text"]["val_bpc"][str(k)]
+    assert len(corpus.encode(tx.held_out_text())) == rec["held_out_chars"]
