@@ -153,3 +153,104 @@ def test_folded_solutions_pass_their_checkers():
     notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "05_lstm_forward.ipynb"
     checks = [("torch_layout_step", ch05.check_torch_layout_step)]
     assert not failing_solutions(notebook, checks, lstm_step_backward=L.cells.lstm_step_backward)
+
+
+# --- exercise 1: the layer with the input projection out of the loop -------------------------
+
+def hoisted(x, W_x, W_h, b, order="ifgo", proj="right", inside=False, carry=True, bias_in_loop=False,
+            time_first_out=False):
+    """A learner's layer, written out, with one slip switched on at a time."""
+    B, T, I = x.shape
+    H = W_h.shape[0]
+    if proj == "right":
+        X_proj = (x.reshape(B * T, I) @ W_x + b).reshape(B, T, 4 * H)
+    elif proj == "TB":
+        X_proj = (x.reshape(B * T, I) @ W_x + b).reshape(T, B, 4 * H).transpose(1, 0, 2)
+    elif proj == "x_transposed":
+        X_proj = (x.transpose(1, 0, 2).reshape(T * B, I) @ W_x + b).reshape(B, T, 4 * H)
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    hs = []
+    for t in range(T):
+        if not carry:
+            h, c = np.zeros((B, H)), np.zeros((B, H))
+        z = (x[:, t] @ W_x + b if inside else X_proj[:, t]) + h @ W_h + (b if bias_in_loop else 0)
+        blocks = dict(zip(order, np.split(z, 4, axis=1)))
+        i, f, g, o = L.sigmoid(blocks["i"]), L.sigmoid(blocks["f"]), np.tanh(blocks["g"]), L.sigmoid(blocks["o"])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+    return np.stack(hs, axis=0 if time_first_out else 1), (h, c)
+
+
+def test_hoisted_reference_is_the_library_layer():
+    x, W_x, W_h, b = ch05.layer_case()
+    layer = L.LSTM(x.shape[2], W_h.shape[0], dtype=np.float64)
+    for name, value in (("W_x", W_x), ("W_h", W_h), ("b", b)):
+        layer.params[name][...] = value
+    hs, (h, c) = ch05._layer_with(x, W_x, W_h, b)
+    assert np.allclose(layer.forward(x), hs, atol=1e-12)
+    assert np.allclose(layer.state[0], h, atol=1e-12) and np.allclose(layer.state[1], c, atol=1e-12)
+
+
+def test_hoisted_layer_right_answers_pass():
+    assert ch05.check_hoisted_layer.verdict(hoisted)[0]
+
+    def with_lstm_step_math(x, W_x, W_h, b):  # einsum for the projection, a loop for the rest
+        X_proj = np.einsum("bti,ig->btg", x, W_x) + b
+        h = c = np.zeros((x.shape[0], W_h.shape[0]))
+        hs = np.empty(x.shape[:2] + (W_h.shape[0],))
+        for t in range(x.shape[1]):
+            h, c, _ = cells.lstm_step(np.zeros((x.shape[0], 0)), h, c, np.zeros((0, W_x.shape[1])),
+                                      W_h, X_proj[:, t])
+            hs[:, t] = h
+        return hs, (h, c)
+
+    assert ch05.check_hoisted_layer.verdict(with_lstm_step_math)[0]
+
+
+@pytest.mark.parametrize("slip, words", [
+    ({"order": "figo"}, "f, i, g, o"),          # the gate boxes read in another order: f and i swapped
+    ({"order": "fiog"}, "order f, i, o, g"),
+    ({"order": "ifog"}, "order i, f, o, g"),
+    ({"inside": True}, "still inside the loop"),
+    ({"proj": "TB"}, "batch-major"),
+    ({"proj": "x_transposed"}, "time-first"),
+    ({"bias_in_loop": True}, "added twice"),
+    ({"carry": False}, "not handed on"),
+    ({"time_first_out": True}, "batch-first"),
+])
+def test_hoisted_layer_names_each_slip(slip, words):
+    ok, msg = ch05.check_hoisted_layer.verdict(lambda *a: hoisted(*a, **slip))
+    assert not ok and words in msg, msg
+
+
+def test_hoisted_layer_other_slips():
+    def lstm_step_in_loop(x, W_x, W_h, b):  # the chapter's lstm_forward: right numbers, product in the loop
+        h = c = np.zeros((x.shape[0], W_h.shape[0]))
+        hs = np.empty(x.shape[:2] + (W_h.shape[0],))
+        for t in range(x.shape[1]):
+            h, c, _ = cells.lstm_step(x[:, t], h, c, W_x, W_h, b)
+            hs[:, t] = h
+        return hs, (h, c)
+
+    def no_bias(x, W_x, W_h, b):
+        return hoisted(x, W_x, W_h, 0 * b)
+
+    def indexes_batch(x, W_x, W_h, b):  # X_proj[t] on a (B, T, 4H) array: a broadcast error
+        B, T, I = x.shape
+        X_proj = (x.reshape(B * T, I) @ W_x + b).reshape(B, T, -1)
+        return hoisted(x, W_x, W_h, b) if X_proj[1] + np.zeros((B, 16)) is None else None
+
+    cases = [(lstm_step_in_loop, "5 matrix products"), (no_bias, "b is missing"),
+             (indexes_batch, "X_proj[:, t]"), (lambda *a: hoisted(*a)[0], "return hs, (h, c)"),
+             (lambda *a: (hoisted(*a)[0], (np.zeros((3, 4)), np.zeros((3, 4)))), "final state")]
+    for wrong, words in cases:
+        ok, msg = ch05.check_hoisted_layer.verdict(wrong)
+        assert not ok and words in msg, (words, msg)
+    assert "no answer yet" in ch05.check_hoisted_layer.verdict(lambda *a: (_ for _ in ()).throw(NotImplementedError))[1]
+
+
+def test_torch_layout_step_names_the_drawn_order():
+    """A learner who reads the blocks f, i, g, o gets the gate order named, not a distance."""
+    ok, msg = ch05.check_torch_layout_step.verdict(_with(order="figo"))
+    assert not ok and "order f, i, g, o" in msg and "input gate i" in msg, msg

@@ -1,4 +1,7 @@
 """Self-checks for chapter 05 (the LSTM layer, forward)."""
+import itertools
+import typing
+
 import numpy as np
 
 from ...activations import sigmoid
@@ -23,6 +26,20 @@ def _step_with(x, h, c, W_x, W_h, b, order="ifgo", g_act=np.tanh, use_o=True, us
     c_new = f * c + i * g
     tc = np.tanh(c_new) if use_tanh_c else c_new
     return (o * tc if use_o else tc), c_new
+
+
+WRONG_ORDERS = ["".join(p) for p in itertools.permutations("ifgo") if "".join(p) != "ifgo"]
+
+
+def _order_message(order):
+    """Name a wrong reading of z's four column blocks."""
+    said = ", ".join(order)
+    extra = {
+        "figo": ": the first block of z is the input gate i, the second the forget gate f",
+        "ifog": ": the candidate g is the third block, the output gate o the last",
+    }.get(order, "")
+    return (f"the gate blocks are read in the order {said}; the code's order is i, f, g, o (PyTorch's, "
+            f"and the diagram's boxes left to right){extra}")
 
 
 def torch_case(seed=5, B=3, I=2, H=4):
@@ -73,11 +90,7 @@ def check_torch_layout_step(step):
         if same(lstm_step(x, h_prev, c_prev, w_ih.T, w_hh.T, b)[:2], (h, c)):
             raise Mistake(f"{name} {'are' if other == '' else 'is'} missing: PyTorch adds two bias "
                           f"vectors, z = x_t @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh")
-    known = [
-        ({"order": "ifog"}, ("the gate blocks are in the order i, f, o, g; PyTorch's order is "
-                             "i, f, g, o (the candidate g is the third block)")),
-        ({"order": "fiog"}, "the gate blocks are in the order f, i, o, g; use i, f, g, o"),
-        ({"order": "iofg"}, "the gate blocks are in the wrong order; use i, f, g, o"),
+    known = [({"order": order}, _order_message(order)) for order in WRONG_ORDERS] + [
         ({"g_act": sigmoid}, ("the candidate g uses a sigmoid; it needs tanh, so it can be "
                               "negative and remove from the cell")),
         ({"use_o": False}, "h is tanh(c) without the output gate: h = o * tanh(c)"),
@@ -115,3 +128,132 @@ def check_param_count(answer):
         3 * H * (I + H + 1): "that is three gates; count the candidate g as well: four blocks",
     }
     raise Mistake(wrong.get(n, f"{n} is not it: count W_x (I, 4H), W_h (H, 4H) and b (4H,)"))
+
+
+# --- the layer with the input projection taken out of the loop --------------------------------
+
+class _Counted(np.ndarray):
+    """W_x as the checker passes it: counts the matrix products it takes part in (views too),
+    and hands plain arrays on, so everything computed from it is an ordinary ndarray."""
+
+    products: typing.ClassVar[list] = [0]
+    _PRODUCTS = frozenset({np.dot, np.einsum, np.tensordot, np.inner, np.matmul, np.vdot})
+
+    @staticmethod
+    def _plain(value):
+        if isinstance(value, _Counted):
+            return value.view(np.ndarray)
+        if isinstance(value, (tuple, list)):
+            return type(value)(_Counted._plain(v) for v in value)
+        return value
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul:
+            _Counted.products[0] += 1
+        if "out" in kwargs:
+            kwargs["out"] = _Counted._plain(kwargs["out"])
+        return getattr(ufunc, method)(*_Counted._plain(inputs), **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in _Counted._PRODUCTS:
+            _Counted.products[0] += 1
+        return func(*_Counted._plain(args), **{k: _Counted._plain(v) for k, v in kwargs.items()})
+
+    def dot(self, other, *args):  # W_x.dot(...) is a product too
+        _Counted.products[0] += 1
+        return np.dot(self.view(np.ndarray), _Counted._plain(other), *args)
+
+
+def layer_case(seed=7, B=3, T=5, I=2, H=4):
+    """x (B, T, I), W_x (I, 4H), W_h (H, 4H), b (4H,): all sizes different, b not zero."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((B, T, I)), rng.standard_normal((I, 4 * H)) * 0.8,
+            rng.standard_normal((H, 4 * H)) * 0.6, rng.standard_normal(4 * H) * 0.5)
+
+
+def _layer_with(x, W_x, W_h, b, order="ifgo", layout="right", bias=1, carry=True):
+    """The layer forward from zero state, with one slip switched on: the gate order, the way the
+    (B, T, 4H) projection is laid out ("right", "TB": reshaped to (T, B, 4H) and read as P[t],
+    "x_transposed": x put time-first before the product but read back batch-first), the bias
+    counted `bias` times (0, 1 or 2), or (carry=False) h and c not handed from step to step."""
+    B, T, I = x.shape
+    H = W_h.shape[0]
+    b_proj = b if bias >= 1 else 0 * b
+    if layout == "x_transposed":
+        P = (x.transpose(1, 0, 2).reshape(T * B, I) @ W_x + b_proj).reshape(B, T, 4 * H)
+    else:
+        P = (x.reshape(B * T, I) @ W_x + b_proj).reshape((T, B, 4 * H) if layout == "TB" else (B, T, 4 * H))
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    hs = np.empty((B, T, H))
+    for t in range(T):
+        if not carry:
+            h, c = np.zeros((B, H)), np.zeros((B, H))
+        z = (P[t] if layout == "TB" else P[:, t]) + h @ W_h + (b if bias == 2 else 0)
+        blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
+        i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), np.tanh(blocks["g"])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs[:, t] = h
+    return hs, (h, c)
+
+
+LAYER_SLIPS = [({"order": order}, _order_message(order)) for order in WRONG_ORDERS] + [
+    ({"layout": "TB"}, ("the projection is reshaped to (T, B, 4H) and read as X_proj[t], but the rows of "
+                        "x.reshape(B * T, I) are batch-major (example 0's steps first): reshape the product "
+                        "back to (B, T, 4H) and take step t as X_proj[:, t]")),
+    ({"layout": "x_transposed"}, ("x was put time-first, x.transpose(1, 0, 2), before the product, but "
+                                  "the product was reshaped back as (B, T, 4H): with rows in time-major "
+                                  "order reshape to (T, B, 4H) and take X_proj[t], or keep x batch-first")),
+    ({"bias": 0}, "the bias b is missing: add it once, to the projection before the loop"),
+    ({"bias": 2}, "b is added twice, in the projection and again in the loop: add it once"),
+    ({"carry": False}, ("h and c are not handed on: every step must start from the (h, c) the step "
+                        "before it returned, not from zeros")),
+]
+
+
+@self_check("your layer gives lstm_lib.LSTM's outputs and final state, with one input product "
+            "for all steps before the loop.")
+def check_hoisted_layer(forward):
+    """`forward(x, W_x, W_h, b)` with x (B, T, I) batch-first, zero initial state, must return
+    `hs, (h_T, c_T)` with hs (B, T, H), computing x @ W_x for all steps in one product before
+    the loop. The checker passes W_x as an array that counts the products it takes part in."""
+    x, W_x, W_h, b = layer_case()
+    B, T, _ = x.shape
+    H = W_h.shape[0]
+    _Counted.products[0] = 0
+    try:
+        result = forward(x.copy(), W_x.copy().view(_Counted), W_h.copy(), b.copy())
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash in the learner's code is reported
+        raise Mistake(f"your function raised {type(exc).__name__}: {exc}. Shapes: x (3, 5, 2) = (B, T, I), "
+                      f"W_x (2, 16), W_h (4, 16), b (16,); X_proj = x.reshape(B * T, I) @ W_x + b is "
+                      f"(15, 16), reshaped to (B, T, 4H) = (3, 5, 16), and step t is X_proj[:, t], (3, 16)")
+    products = _Counted.products[0]
+    if not isinstance(result, (tuple, list)) or len(result) != 2 or not isinstance(result[1], (tuple, list)) \
+            or len(result[1]) != 2:
+        raise Mistake("return the outputs and the final state as `return hs, (h, c)`")
+    hs = expect_array(result[0], "hs")
+    if hs.shape == (T, B, H):
+        raise Mistake(f"hs has shape {hs.shape} = (T, B, H); the layer is batch-first: hs is (B, T, H), "
+                      f"hs[:, t] = h")
+    expect_shape(hs, (B, T, H), "hs")
+    expect_finite(hs, "hs")
+    h_T, c_T = expect_array(result[1][0], "h_T"), expect_array(result[1][1], "c_T")
+    expect_shape(h_T, (B, H), "h_T")
+    expect_shape(c_T, (B, H), "c_T")
+    ref_hs, (ref_h, ref_c) = _layer_with(x, W_x, W_h, b)
+    if np.allclose(hs, ref_hs, atol=1e-8):
+        if not (np.allclose(h_T, ref_h, atol=1e-8) and np.allclose(c_T, ref_c, atol=1e-8)):
+            raise Mistake("hs is right but the final state is not: return the (h, c) of the last step")
+        if products >= T:
+            raise Mistake(f"the numbers are right, but W_x took part in {products} matrix products for "
+                          f"T = {T} steps: the input projection is still inside the loop. Compute "
+                          f"X_proj = x.reshape(B * T, I) @ W_x + b once, before the loop")
+        return
+    for kwargs, message in LAYER_SLIPS:
+        if np.allclose(hs, _layer_with(x, W_x, W_h, b, **kwargs)[0], atol=1e-8):
+            raise Mistake(message)
+    raise Mistake(f"hs is off by up to {np.max(np.abs(hs - ref_hs)):.3g} at step "
+                  f"{int(np.argmax(np.abs(hs - ref_hs).max(axis=(0, 2))))}: compare z = X_proj[:, t] + h @ W_h "
+                  f"with the step of section 2, blocks i, f, g, o of width H")
