@@ -767,3 +767,42 @@ def test_ngram_order_record_recomputes_and_ends_where_validation_stopped_improvi
     for k, (nll,) in ngram.order_scores(more_ids, corpus.vocab_size, [corpus.val_ids], range(1, 5)):
         assert round(tx.bits_per_char(nll), 4) == rec["more_text"]["val_bpc"][str(k)]
     assert len(corpus.encode(tx.held_out_text())) == rec["held_out_chars"]
+
+
+def _kn_answer(slip=None):
+    from lstm_lib.course.exercises import ch11
+    return lambda ids, V, D: ch11.kn_bigram_reference(ids, V, D, slip)
+
+
+@pytest.mark.parametrize("slip, words", [
+    ("raw counts below", "DIFFERENT contexts"),
+    ("lower order unsmoothed", "never seen gets probability 0"),
+    ("T is a count", "number of DIFFERENT characters seen after h"),
+    ("no discount", "nothing is taken off"),
+    ("mass dropped", "not given back"),
+    ("backing off", "backing off"),
+    ("unseen context uniform", "gets the uniform"),
+    ("unseen context zero", "gets all zeros"),
+])
+def test_check_kneser_ney_names_each_planted_slip(slip, words):
+    from lstm_lib.course.exercises import ch11
+    ok, message = ch11.check_kneser_ney.verdict(_kn_answer(slip))
+    assert not ok and words in message, message
+
+
+def test_check_kneser_ney_accepts_the_model_and_names_shape_and_transpose():
+    from lstm_lib.course.exercises import ch11
+    from lstm_lib.ngram import KneserNey
+    assert ch11.check_kneser_ney.verdict(_kn_answer())[0]
+    by_library = lambda ids, V, D: np.array([KneserNey(ids, 2, V, discount=D).probs([h]) for h in range(V)])
+    assert ch11.check_kneser_ney.verdict(by_library)[0]
+    assert "transposed" in ch11.check_kneser_ney.verdict(lambda i, V, D: _kn_answer()(i, V, D).T)[1]
+    assert "shape" in ch11.check_kneser_ney.verdict(lambda i, V, D: _kn_answer()(i, V, D)[:-1])[1]
+    assert "ZeroDivisionError" in ch11.check_kneser_ney.verdict(lambda i, V, D: 1 / 0)[1]
+    assert "sum to 1" in ch11.check_kneser_ney.verdict(lambda i, V, D: _kn_answer()(i, V, D) * 1.1)[1]
+    assert "no answer" in ch11.check_kneser_ney.verdict(None)[1]
+    # every planted slip gives another matrix: the checker cannot confuse two of them
+    V = len(ch11.KN_ALPHABET)
+    ids = np.array([ch11.KN_ALPHABET.index(c) for c in ch11.KN_TEXT])
+    mats = [ch11.kn_bigram_reference(ids, V, ch11.KN_DISCOUNT, s) for s in [None, *ch11.KN_SLIPS]]
+    assert all(not np.allclose(a, b) for i, a in enumerate(mats) for b in mats[i + 1:])

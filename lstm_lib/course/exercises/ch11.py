@@ -1,5 +1,6 @@
 """Self-checks for chapter 11 (a character language model): the score of two texts read as
-one, the temperature, the model wired by hand (against CharLM) and the sampling loop (against
+one, an interpolated Kneser-Ney bigram model built by hand (against lstm_lib.ngram), the
+temperature, the model wired by hand (against CharLM) and the sampling loop (against
 CharLM.generate)."""
 import copy
 
@@ -7,6 +8,7 @@ import numpy as np
 
 from ...char_lm import CharLM
 from ...losses import SoftmaxCrossEntropy
+from ...ngram import KneserNey
 from ...text import sample, temperature_probs
 from ..selfcheck import Mistake, expect_array, self_check
 
@@ -41,6 +43,100 @@ def check_bpc_perplexity(answer, texts=TWO_TEXTS):
     if np.isclose(ppl, np.mean(2 ** b), rtol=1e-6) or np.isclose(ppl, (n * 2 ** b).sum() / n.sum(), rtol=1e-6):
         raise Mistake("perplexities do not average: combine the bits, then take 2 ** bits")
     raise Mistake(f"perplexity {ppl:.4g} is off: 2 ** (bits per character)")
+
+
+# --- Exercise 2: interpolated Kneser-Ney, order 2, by hand -------------------------------------
+
+# The checker's training text: "abracadabra" over the alphabet a b c d r z ('z' never occurs,
+# so its row is a context never seen, and its column a character never seen).
+KN_ALPHABET = "abcdrz"
+KN_TEXT = "abracadabra"
+KN_DISCOUNT = 0.5
+
+
+def kn_bigram_reference(ids, vocab_size, D, slip=None):
+    """P[h, w] of the interpolated Kneser-Ney bigram model with one discount D, written out
+    plainly; `slip` plants one of the mistakes in KN_SLIPS (None: the right model)."""
+    ids = np.asarray(ids)
+    V = vocab_size
+    pairs = np.zeros((V, V))
+    np.add.at(pairs, (ids[:-1], ids[1:]), 1)  # c(h w): how often w followed h
+    if slip == "raw counts below":
+        a1 = np.bincount(ids, minlength=V).astype(float)  # how often w occurred
+    else:
+        a1 = (pairs > 0).sum(axis=0).astype(float)  # continuation: how many different h before w
+    if slip == "lower order unsmoothed":
+        P1 = a1 / a1.sum()
+    else:
+        P1 = np.maximum(a1 - D, 0) / a1.sum() + D * (a1 > 0).sum() / a1.sum() / V
+    S = pairs.sum(axis=1, keepdims=True)  # c(h .)
+    T = (pairs > 0).sum(axis=1, keepdims=True)  # how many different w after h
+    if slip == "T is a count":
+        T = S
+    Sd = np.maximum(S, 1)
+    if slip == "no discount":
+        P = pairs / Sd
+    elif slip == "mass dropped":
+        P = np.maximum(pairs - D, 0) / Sd
+    elif slip == "backing off":
+        P = np.where(pairs > 0, np.maximum(pairs - D, 0) / Sd, D * T / Sd * P1)
+    else:
+        P = np.maximum(pairs - D, 0) / Sd + D * T / Sd * P1
+    unseen = (S == 0)[:, 0]
+    P[unseen] = np.full(V, 1 / V) if slip == "unseen context uniform" else (0 if slip == "unseen context zero" else P1)
+    return P
+
+
+KN_SLIPS = {
+    "raw counts below": "the lower order counts how often each character occurred; Kneser-Ney's "
+                        "lower order counts in how many DIFFERENT contexts it occurred (the number "
+                        "of distinct characters seen before it)",
+    "lower order unsmoothed": "the lower order is a bare ratio of counts, so a character never seen "
+                              "gets probability 0: discount it too and give the freed mass to the "
+                              "uniform 1 / V",
+    "T is a count": "T(h) is the number of DIFFERENT characters seen after h, not how often h "
+                    "occurred",
+    "no discount": "nothing is taken off the seen counts: subtract D from each (never below 0) "
+                   "and hand the freed D * T(h) / c(h) to the lower order",
+    "mass dropped": "the freed probability D * T(h) / c(h) is taken off and not given back: mix "
+                    "it in as D * T(h) / c(h) * P1(w), so each row sums to 1",
+    "backing off": "the lower order is used only where c(h w) = 0 (backing off); interpolated "
+                   "Kneser-Ney adds D * T(h) / c(h) * P1(w) to EVERY w, seen or not",
+    "unseen context uniform": "a context never seen gets the uniform distribution; it should pass "
+                              "the lower order P1 through unchanged",
+    "unseen context zero": "a context never seen gets all zeros; it should pass the lower order P1 "
+                           "through unchanged",
+}
+
+
+@self_check("your bigram model is lstm_lib.ngram.KneserNey(order=2) on every context, seen or not.")
+def check_kneser_ney(kn_bigram):
+    """Exercise 2: kn_bigram(ids, vocab_size, D) -> P (vocab_size, vocab_size), row h the
+    interpolated Kneser-Ney distribution of the character after h; compared with
+    KneserNey(ids, 2, vocab_size, discount=D) on the checker's text (KN_TEXT)."""
+    if not callable(kn_bigram):
+        raise Mistake("pass the function itself, e.g. check_kneser_ney(kn_bigram)")
+    V = len(KN_ALPHABET)
+    ids = np.array([KN_ALPHABET.index(c) for c in KN_TEXT])
+    got = expect_array(_run("kn_bigram", kn_bigram, ids.copy(), V, KN_DISCOUNT), "P")
+    if got.shape != (V, V):
+        raise Mistake(f"P has shape {got.shape}, expected (vocab_size, vocab_size) = {(V, V)}")
+    kn = KneserNey(ids, 2, V, discount=KN_DISCOUNT)
+    right = np.array([kn.probs([h]) for h in range(V)])
+    if np.allclose(got, right, atol=1e-9):
+        return
+    if np.allclose(got, right.T, atol=1e-9):
+        raise Mistake("P is transposed: row h, column w is P(w | h)")
+    for slip, message in KN_SLIPS.items():
+        if np.allclose(got, kn_bigram_reference(ids, V, KN_DISCOUNT, slip), atol=1e-9):
+            raise Mistake(message)
+    bad = [KN_ALPHABET[h] for h in range(V) if not np.allclose(got[h], right[h], atol=1e-9)]
+    sums = got.sum(axis=1)
+    if not np.allclose(sums, 1, atol=1e-9):
+        raise Mistake(f"the rows do not sum to 1 (row sums {np.round(sums, 3)}): every context's "
+                      f"distribution must be complete")
+    raise Mistake(f"the distributions after {', '.join(map(repr, bad))} differ from Kneser-Ney's: "
+                  f"P(w | h) = max(c(hw) - D, 0) / c(h) + D T(h) / c(h) P1(w)")
 
 
 @self_check("your temperature softmax matches, including the limit at temperature 0.")
