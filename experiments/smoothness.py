@@ -10,8 +10,8 @@ its two halves: the input centred only (x - mean), scaled only (x / std), both, 
 under momentum-SGD and under Adam (lr 0.01, loss averaged), five seeds, 60 epochs, with the
 fraction of flat gates before training and after. It also trains momentum-SGD on raw input
 with the initial input weights divided by the std (no gate flat at the start), and repeats
-three recipes with every initial weight changed by about one float32 rounding (two draws):
-how far a run moves when nothing but rounding changes.
+three recipes with every initial weight multiplied by (1 + 6e-8 N(0, 1)), at most one float32
+rounding (two draws): how far a run moves when nothing but rounding changes.
 
 The lstm_lib LSTM of the race (LSTM(1, 32) -> last step -> Linear) forecasts the yearly
 sunspot numbers one year ahead from the last 12 (test stretch: the last 20 %, 1947-2008),

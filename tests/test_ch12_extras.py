@@ -438,3 +438,128 @@ def test_benchmarks_readme_quotes_the_stored_two_core_measurement():
                   f"{sleep[after1]:.2f} ms after a product)"),
                  f"took {sleep[step]:.1f} ms against {spin[step]:.1f} ms"):
         assert fact in text, fact
+
+
+# --- the input study: centring and scaling separated -----------------------------------------
+
+def test_input_form_separates_centring_and_scaling(sun):
+    X = sun.X_train
+    units = sun.scaled_input_units(X).astype(np.float64)
+    mean, std = sun.scaler.mean, sun.scaler.std
+    forms = {f: S.input_form(sun, X, f) for f in S.INPUT_FORMS}
+    assert all(v.dtype == np.float32 and v.shape == X.shape for v in forms.values())
+    np.testing.assert_allclose(forms["raw"], units, rtol=1e-6)
+    np.testing.assert_allclose(forms["centred only"], units - mean, atol=1e-4)
+    np.testing.assert_allclose(forms["scaled only"], units / std, rtol=1e-5)
+    np.testing.assert_allclose(forms["centred and scaled"], X, rtol=1e-6)
+    # the training windows: centring removes the mean (not the spread), scaling the spread (not the mean)
+    assert abs(forms["centred only"].mean()) < 0.1 * std < forms["centred only"].std()
+    assert abs(forms["scaled only"].std() - units.std() / std) < 1e-4 and forms["scaled only"].mean() > 1
+    with pytest.raises(ValueError, match="input form must be one of"):
+        S.input_form(sun, X, "standardised")
+
+
+def test_jitter_weights_moves_each_weight_by_about_one_rounding():
+    from lstm_lib.forecasters import lstm_lib_model
+
+    model = lstm_lib_model(8)
+    before = {k: v.copy() for k, v in model.params.items()}
+    S.jitter_weights(model, 6e-8, seed=0)
+    rel = np.concatenate([((model.params[k] - v) / np.where(v == 0, 1, v)).ravel()
+                          for k, v in before.items() if np.any(v)])
+    # in float32 a change this small rounds to one unit or to none: a part moves, by about 1e-7
+    assert 0 < np.abs(rel).max() < 2.5e-7 and 0.2 < np.mean(rel != 0) < 1
+    again = lstm_lib_model(8)
+    for k, v in before.items():
+        again.params[k][...] = v
+    S.jitter_weights(again, 6e-8, seed=0)
+    assert all(np.array_equal(again.params[k], model.params[k]) for k in before)  # its own generator
+
+
+def test_train_variant_counts_flat_gates_at_the_start_and_shrinks_the_input_weights():
+    d = sine_data(120)  # raw values 10..90
+    raw = train_variant(d, Knobs(lr=1e-2), epochs=2, hidden=8, form="raw")
+    scaled = train_variant(d, Knobs(lr=1e-2), epochs=2, hidden=8, form="scaled only")
+    shrunk = train_variant(d, Knobs(lr=1e-2), epochs=2, hidden=8, form="raw", init_wx_scale=1 / d.scaler.std)
+    assert raw.saturation_init > 0.3 and scaled.saturation_init < 0.05 and shrunk.saturation_init < 0.05
+    assert "saturation_init" in raw.numbers() and "pred" not in raw.numbers()
+    # form overrides knobs.scaled_input: the same run either way
+    same = train_variant(d, Knobs(lr=1e-2, scaled_input=False), epochs=2, hidden=8)
+    assert same.mse == raw.mse and same.saturation_init == raw.saturation_init
+
+
+# --- the conditioning demo -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cond(sun):
+    return race.ConditioningDemo(sun, steps=60)
+
+
+def test_conditioning_demo_condition_numbers(cond, sun):
+    mean, std = sun.scaler.mean, sun.scaler.std
+    kappa = {f: cond.run(*oc)["kappa"] for f, oc in
+             {"raw": (0, 1), "centred": (mean, 1), "scaled": (0, std), "both": (mean, std)}.items()}
+    assert kappa["raw"] > 30 * max(kappa["centred"], kappa["scaled"]) and kappa["both"] < kappa["scaled"]
+    eig = cond.hessian_eigenvalues(mean, std)
+    assert len(eig) == 13 and np.all(np.diff(eig) <= 0) and eig[-1] > 0  # 12 weights and a bias
+    # the Hessian is that of the mean squared error: check it by finite differences of the loss
+    X, _ = cond.inputs(mean, std)
+    A = np.hstack([X, np.ones((len(X), 1))])
+    w = np.random.default_rng(0).standard_normal(13)
+    loss = lambda v: np.mean((A @ v - cond.y_train[:, 0]) ** 2)
+    e = np.random.default_rng(1).standard_normal(13)
+    second = (loss(w + e) - 2 * loss(w) + loss(w - e))
+    H = 2 * A.T @ A / len(A)
+    assert second == pytest.approx(e @ H @ e, rel=1e-6)
+
+
+def test_conditioning_demo_converges_when_well_conditioned_and_diverges_past_the_limit(cond, sun):
+    both, raw = cond.run(sun.scaler.mean, sun.scaler.std), cond.run(0.0, 1.0)
+    assert both["excess"] < 0.01 and raw["excess"] > 0.3 and both["diverged_at"] is None
+    assert len(both["curve"]) == cond.steps + 1 and both["curve"][-1] < both["curve"][0]
+    assert np.isclose(both["test_mse"], np.mean((both["pred"] - cond.truth) ** 2))
+    wild = cond.run(0.0, 1.0, 5.0)  # far past 2 (1 + momentum) / lambda_max
+    assert wild["diverged_at"] is not None and wild["pred"] is None and wild["test_mse"] is None
+    assert cond.run(0.0, 1.0) is raw  # cached
+
+
+def test_conditioning_summary_plot_and_widget(cond):
+    import matplotlib.pyplot as plt
+
+    text = cond.summary(0.0, 1.0, html=False)
+    assert "condition number" in text and "<b>" not in text and "above its minimum" in text
+    assert "diverged at step" in cond.summary(0.0, 1.0, 5.0)
+    fig = cond.plot(0.0, 1.0)
+    assert len(fig.axes) == 3 and "condition number" in fig.axes[0].get_title()
+    assert np.allclose(fig.axes[2].lines[-1].get_ydata(), cond.run(0.0, 1.0)["pred"])
+    bad = cond.plot(0.0, 1.0, 5.0)
+    assert any("diverged" in t.get_text() for t in bad.axes[2].texts)
+    plt.close(fig)
+    plt.close(bad)
+    pytest.importorskip("ipywidgets")
+    w = race.conditioning_widget(cond)
+    offset, divide_by, _ = w.children[0].children
+    before = w.children[1].value
+    offset.value, divide_by.value = 44.0, 34.0
+    assert w.children[1].value != before and "(x - 44) / 34" in w.children[1].value
+
+
+# --- the drawing of the race -----------------------------------------------------------------
+
+def test_race_drawing_lines_up_models_and_results():
+    import matplotlib.pyplot as plt
+
+    from lstm_lib.course.race_drawing import draw_race
+    from lstm_lib.series import read_series
+
+    data = prepare(read_series("co2_monthly"), window=24, test_fraction=0.2, val_fraction=0.15)
+    rows = [("naive", 1.609, 0.0), ("an LSTM", 0.0871, 0.0026)]
+    fig = draw_race(data, rows)
+    series, windows, models, table = fig.axes
+    assert [t.get_text() for t in models.texts] == ["naive", "an LSTM"]
+    assert [t.get_text() for t in table.texts] == ["1.609 ± 0.000", "0.087 ± 0.003"]
+    assert [t.get_position()[1] for t in models.texts] == [t.get_position()[1] for t in table.texts]
+    assert len(series.lines[0].get_ydata()) == len(data.series.values)
+    assert len(windows.patches) == data.window + 1  # the window's changes and the one it predicts
+    assert len(fig.patches) == 3  # arrows between the four panels
+    plt.close(fig)
