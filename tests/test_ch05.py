@@ -151,7 +151,7 @@ def test_folded_solutions_pass_their_checkers():
     from lstm_lib.course.exercises.solutions import failing_solutions
 
     notebook = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "05_lstm_forward.ipynb"
-    checks = [("torch_layout_step", ch05.check_torch_layout_step)]
+    checks = [("hoisted_forward", ch05.check_hoisted_layer), ("torch_layout_step", ch05.check_torch_layout_step)]
     assert not failing_solutions(notebook, checks, lstm_step_backward=L.cells.lstm_step_backward)
 
 
@@ -254,3 +254,4 @@ def test_torch_layout_step_names_the_drawn_order():
     """A learner who reads the blocks f, i, g, o gets the gate order named, not a distance."""
     ok, msg = ch05.check_torch_layout_step.verdict(_with(order="figo"))
     assert not ok and "order f, i, g, o" in msg and "input gate i" in msg, msg
+
