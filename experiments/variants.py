@@ -1,6 +1,6 @@
 """The full LSTM-variants study of chapter 14, too long for the notebook's time budget.
 
-    python experiments/variants.py             # the full sweep (82 minutes on one core of a loaded, shared machine)
+    python experiments/variants.py             # the full sweep (96 minutes on one core of a loaded, shared machine)
     python experiments/variants.py --quick     # a few short runs, to try the script
     python experiments/variants.py --resume    # keep the runs already in the results file
 
@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 from lstm_lib.course.variant_study import TRAIN, lm_data
+from lstm_lib.threads import limit_blas_threads
 from lstm_lib.variants import VARIANTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def main():
     corpus = lm_data()
     out["environment"]["lm_corpus_chars"] = len(corpus.text)
     start = time.perf_counter()
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for task in ("adding", "reset", "lm"):
             extra = {"corpus": corpus} if task == "lm" else {}
             for label, fb in configs:

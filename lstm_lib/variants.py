@@ -148,9 +148,11 @@ class VariantLSTM(ReferenceLSTM):
     spec = VariantSpec()
     label = "vanilla"
 
-    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None):
+    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None,
+                 stateful=False):
         rng = rng or get_rng()
-        super().__init__(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng)
+        super().__init__(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng,
+                         stateful=stateful)
         H = hidden_size
         cols = np.concatenate([np.arange(H) + ALL_GATES.index(k) * H for k in self.spec.gates])
         for name in ("W_x", "W_h", "b"):
@@ -294,9 +296,11 @@ class FullGateRecurrenceLSTM(VariantLSTM):
 
     label = "FGR"
 
-    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None):
+    def __init__(self, input_size, hidden_size, forget_bias=1.0, dtype=np.float32, rng=None,
+                 stateful=False):
         rng = rng or get_rng()
-        super().__init__(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng)
+        super().__init__(input_size, hidden_size, forget_bias=forget_bias, dtype=dtype, rng=rng,
+                         stateful=stateful)
         k = 1.0 / np.sqrt(hidden_size)
         self._add_param("R", rng.uniform(-k, k, (3 * hidden_size, 3 * hidden_size)).astype(dtype))
 
@@ -306,6 +310,7 @@ class FullGateRecurrenceLSTM(VariantLSTM):
         B, T, _ = x.shape
         H = self.hidden_size
         check_shape(x, (B, T, self.input_size), "x")
+        h0, c0, q0 = self._start_state([h0, c0, q0], B)  # a state carried from the last call, if any
         state = []
         for name, v, shape in (("h0", h0, (B, H)), ("c0", c0, (B, H)), ("q0", q0, (B, 3 * H))):
             v = np.zeros(shape, self.dtype) if v is None else as_float_array(v, name, self.dtype)
@@ -319,7 +324,7 @@ class FullGateRecurrenceLSTM(VariantLSTM):
             out[:, t] = h
             caches.append(cache)
         self._cache = caches
-        self.state = (h.copy(), c.copy(), q.copy())
+        self._end_state(h, c, q)
         return out
 
     def gate_carry(self, dz_ifo):

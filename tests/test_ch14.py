@@ -148,6 +148,29 @@ def test_sign_test_on_the_shipped_study(study):
     assert noaf["worse_by_task"] == {"adding": (2, 5), "reset": (4, 5), "lm": (4, 5)} and not vs.flagged_worse(noaf)
 
 
+def test_fgr_record_is_what_the_code_computes(study):
+    """The FGR runs were made in experiments/variants.py, too slow for the chapter: recompute a
+    cheap part: the first evaluation of seed 0 on the adding problem (100 training steps; its
+    batches are drawn step by step, so a short run is the long one's start) and, from the shipped
+    seed-0 weights, the final test score of the adding and reset runs."""
+    from lstm_lib.course.widgets import variants as w
+
+    stored = {(r["task"], r["seed"]): r for r in study["runs"] if r["variant"] == "FGR"}
+    _, first = vs.train_adding("FGR", seed=0, **dict(study["settings"]["adding"], steps=100))
+    assert first["metric"][0] == pytest.approx(stored["adding", 0]["metric"][0], rel=1e-3)
+    model = w.trained_model("reset", "FGR")
+    x_test, y_test = vs.reset_sum_stream(16, 2000, np.random.default_rng(999))
+    assert vs.evaluate_stream(model, x_test, y_test) == pytest.approx(stored["reset", 0]["final"], rel=1e-3)
+    from lstm_lib.datasets import adding_problem
+    from lstm_lib.losses import MSELoss
+
+    model = w.trained_model("adding", "FGR")
+    x, y = adding_problem(500, 50, rng=np.random.default_rng(999))
+    mse = MSELoss().forward(model.forward(x.astype(np.float64)), y)
+    assert mse == pytest.approx(stored["adding", 0]["final"], rel=1e-3)
+    assert model.layers[0].params["R"].shape == (48, 48)
+
+
 def test_shipped_weights_are_small_and_load():
     import pathlib
 

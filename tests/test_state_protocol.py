@@ -88,15 +88,7 @@ def test_the_skipped_bases_are_abstract(cls):
         build(cls).forward(np.zeros((1, 2, 5), np.float32))
 
 
-# chapter 14's new variant has its own forward, written before the protocol; its owner is
-# asked (helpers/requests/lib.md) to start it with _start_state and end it with _end_state.
-# strict: once it follows the protocol this xfail fails, and the mark is to go.
-PENDING = {"lstm_lib.variants.FullGateRecurrenceLSTM", "lstm_lib.course.variant_bugs.FGRNoGateCarry"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="its forward does not carry the state yet")) if n in PENDING else n
-    for n in sorted(CONCRETE)])
+@pytest.mark.parametrize("name", sorted(CONCRETE))
 def test_every_recurrent_layer_follows_the_protocol(name):
     layer = build(CONCRETE[name])
     assert layer.stateful is False
