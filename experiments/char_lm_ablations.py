@@ -25,10 +25,10 @@ import pathlib
 import platform
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from lstm_lib import text as tx
 from lstm_lib.course.char_lm_study import ABLATION_BASE, ABLATIONS, train_char_lm
+from lstm_lib.threads import limit_blas_threads
 
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "lstm_lib/course/results"
 RECIPE = {"lr": 3e-3, "clip": 1.0, "batch_size": 32, "bptt": 64, "min_gain_bits": 0.01,
@@ -47,7 +47,7 @@ def main():
                        "bits per character of each run",
         "base": ABLATION_BASE, "recipe": RECIPE, "epochs": EPOCHS, "seeds": list(SEEDS),
         "python": platform.python_version(), "numpy": np.__version__, "variants": {}}
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for name, change in ABLATIONS.items():
             entry = result["variants"].setdefault(name, {"change": change, "runs": []})
             done = {r["seed"] for r in entry["runs"]}

@@ -18,10 +18,10 @@ import pathlib
 import time
 
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
 from lstm_lib.course.training_tasks import first_sign_task
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLVED = 0.1  # validation MSE below this: the sign is remembered (predicting 0 gives 1)
@@ -51,7 +51,7 @@ def main():
                           "over the epoch's batches) after each epoch; "
                           f"solved = validation MSE < {SOLVED}",
                           epochs=epochs, steps_per_epoch=16, solved_below=SOLVED, seeds=args.seeds)
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for T in args.lengths:
             for bias in (0.0, 1.0):
                 for seed in args.seeds:

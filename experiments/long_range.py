@@ -38,10 +38,10 @@ import time
 
 import numpy as np
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 from lstm_lib.datasets import adding_problem
 from lstm_lib.models import train_adding
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -73,7 +73,7 @@ def criterion_1997(args, steps, common):
     record = json.loads(args.out.read_text())
     assert record["settings"]["max_steps"] == steps and record["settings"]["hidden"] == HIDDEN
     todo = [r for r in record["runs"] if r["length"] in args.lengths and r["seed"] in args.seeds]
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for old in sorted(todo, key=lambda r: (r["seed"], r["length"])):
             kind, T, seed = old["kind"], old["length"], old["seed"]
             model, r = train_adding(kind, T, HIDDEN[kind], steps, seed=seed, **common)
@@ -158,7 +158,7 @@ def main():
         out[section].append(done[k])
         study.write(out, args.out)
 
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for seed in args.seeds:
             for T in args.lengths:
                 for kind in HIDDEN:

@@ -16,11 +16,11 @@ import pathlib
 
 import numpy as np
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
 from lstm_lib import diagnostics
 from lstm_lib.course import planted_bugs as bugs
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCALES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -55,7 +55,7 @@ def main():
                           "test's last loss, median_last_50 the median of its last 50",
                           steps=steps, target=diagnostics.OVERFIT_TARGET, scales=SCALES,
                           optimisers={"Adam": "lr 0.01", "SGD": "lr 0.1"}, seeds=args.seeds)
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for opt_name in OPTIMISERS:
             for scale in SCALES:
                 for seed in args.seeds:

@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
 from lstm_lib.course.training_tasks import sine_batch
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MU = 0.9
@@ -69,7 +69,7 @@ def main():
                           "batch 8 (4 updates per epoch); train_loss per epoch, val_loss "
                           "[epoch, MSE] on 32 other sine waves; diverged runs stop",
                           epochs=epochs, updates_per_epoch=4, momentum=MU, seeds=args.seeds)
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for name, lr, eff, make_opt in optimisers():
             for seed in args.seeds:
                 t0 = time.perf_counter()

@@ -1,6 +1,6 @@
-"""Chapter 13, section 7: does splitting the time loop over two threads (each on half of the
-batch, `lstm_lib.threads.split_batch`) make a training step faster than one loop whose matrix
-products use the BLAS's two threads?
+"""Chapter 13, Going deeper A: does splitting the time loop over two threads (each on half of
+the batch, `lstm_lib.contestants.SplitBatchLSTM` and its GRU and RNN) make a training step
+faster than one loop whose matrix products use the BLAS's two threads?
 
     python experiments/split_batch.py            # about 3 minutes; needs an otherwise idle machine
     python experiments/split_batch.py --quick    # to try the script (to /tmp)

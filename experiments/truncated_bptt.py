@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 import study_output as study  # experiments/study_output.py, next to this script
-from threadpoolctl import threadpool_limits
 
 import lstm_lib as L
 from lstm_lib.course.training_tasks import echo_streams
+from lstm_lib.threads import limit_blas_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DELAY = 10
@@ -62,7 +62,7 @@ def main():
                           "epoch on 16 other streams of 400 steps (from step 10 on); predicting 0 "
                           "gives MSE 1",
                           epochs=epochs, stream_length=T, delay=DELAY, seeds=args.seeds)
-    with threadpool_limits(1):
+    with limit_blas_threads(1):
         for window in args.windows:
             for seed in args.seeds:
                 t0 = time.perf_counter()

@@ -115,15 +115,13 @@ def build_parser():
 
 
 def set_threads(n, torch_too=True):
-    """Limit NumPy's BLAS (and PyTorch, if torch_too) to n threads (tiny matrices run fastest
-    on one)."""
-    limiter = None
-    try:
-        from threadpoolctl import threadpool_limits
+    """Limit NumPy's BLAS (and PyTorch, if torch_too) to n threads for the rest of the process
+    (tiny matrices run fastest on one). NumPy's limit is `threads.limit_blas_threads`, entered
+    and returned: its __exit__ puts the threads back."""
+    from .threads import limit_blas_threads
 
-        limiter = threadpool_limits(limits=n, user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl is in requirements.txt
-        pass
+    limiter = limit_blas_threads(n)
+    limiter.__enter__()
     if torch_too:
         try:
             import torch

@@ -5,7 +5,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .recurrent import RecurrentLayer, Stream
-from .threads import run_on_rows
 
 
 class GRUSaved(NamedTuple):
@@ -47,35 +46,36 @@ class GRU(RecurrentLayer):
         s = rz_scale(H, self.dtype)
         # (T, B, 3H): r, z pre-activations scaled by 1/2; n's input part as is
         A = self._input_projection(X, self._reuse("gate_values", (T, B, 3 * H)), scale=s)
-        W_hs = self.params["W_h"] * s
-        b_hn, half = self.params["b_hn"], np.full(2 * H, 0.5, self.dtype)
         Hs = self._reuse("hidden", (T + 1, B, H))
         HN = self._reuse("hn", (T, B, H))
         Hs[0] = states[0]
-
-        def loop(lo, hi):  # the time loop on batch rows lo:hi
-            tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-            gh = np.empty((hi - lo, 3 * H), self.dtype)
-            tmp = np.empty((hi - lo, H), self.dtype)
-            gh_rz, gh_n, a_ = gh[:, :2 * H], gh[:, 2 * H:], A[:, lo:hi]
-            steps = zip(Hs[:-1, lo:hi], Hs[1:, lo:hi], HN[:, lo:hi], a_[..., :2 * H], a_[..., :H],
-                        a_[..., H:2 * H], a_[..., 2 * H:])
-            for h_prev, h, hn, rz, r, z, n in steps:  # per-step views, no Python indexing
-                h_prev.dot(W_hs, out=gh)
-                add(rz, gh_rz, rz)
-                tanh(rz, rz)
-                mul(rz, half, rz)
-                add(rz, half, rz)  # r, z = sigmoid(...)
-                add(gh_n, b_hn, hn)
-                mul(r, hn, tmp)
-                add(n, tmp, n)
-                tanh(n, n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
-                sub(h_prev, n, tmp)
-                mul(tmp, z, tmp)
-                add(n, tmp, h)  # h = n + z * (h_prev - n)
-
-        run_on_rows(loop, self._row_parts(B))
+        self._forward_loop(A, Hs, HN, self.params["W_h"] * s, self.params["b_hn"])
         return GRUSaved(X, Hs, A, HN), [Hs[T]]
+
+    def _forward_loop(self, A, Hs, HN, W_hs, b_hn):
+        """The time loop. A (T, B, 3H) holds the scaled input parts and becomes the gate values
+        r, z, n; Hs (T+1, B, H) holds h_0 and gets h_t; HN (T, B, H) gets h_{t-1} W_hn + b_hn."""
+        H = self.hidden_size
+        tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
+        half = np.full(2 * H, 0.5, self.dtype)
+        gh = np.empty(A.shape[1:], self.dtype)  # (B, 3H)
+        tmp = np.empty(HN.shape[1:], self.dtype)  # (B, H)
+        gh_rz, gh_n = gh[:, :2 * H], gh[:, 2 * H:]
+        steps = zip(Hs[:-1], Hs[1:], HN, A[..., :2 * H], A[..., :H], A[..., H:2 * H],
+                    A[..., 2 * H:])
+        for h_prev, h, hn, rz, r, z, n in steps:  # per-step views, no Python indexing
+            h_prev.dot(W_hs, out=gh)
+            add(rz, gh_rz, rz)
+            tanh(rz, rz)
+            mul(rz, half, rz)
+            add(rz, half, rz)  # r, z = sigmoid(...)
+            add(gh_n, b_hn, hn)
+            mul(r, hn, tmp)
+            add(n, tmp, n)
+            tanh(n, n)  # n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))
+            sub(h_prev, n, tmp)
+            mul(tmp, z, tmp)
+            add(n, tmp, h)  # h = n + z * (h_prev - n)
 
     def _backward_tm(self, saved, dH, dfinal):
         T, B, H = dH.shape
@@ -86,39 +86,39 @@ class GRU(RecurrentLayer):
         W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (3H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
         dh0 = dfinal[0].copy()
-
-        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
-            add, sub, mul = np.add, np.subtract, np.multiply
-            a_, d_ = A[:, lo:hi], D[:, lo:hi]
-            sub(1, a_, d_)
-            mul(d_, a_, d_)  # sigmoid' for r, z
-            mul(a_[..., 2 * H:], a_[..., 2 * H:], d_[..., 2 * H:])
-            sub(1, d_[..., 2 * H:], d_[..., 2 * H:])  # tanh' for n
-            dh, direct = dh0[lo:hi], np.empty((hi - lo, H), self.dtype)
-            x_, h_ = dGx[::-1, lo:hi], dGh[::-1, lo:hi]
-            a_, d_ = a_[::-1], d_[::-1]
-            steps = zip(dH[::-1, lo:hi], h_, Hs[-2::-1, lo:hi], a_[..., :H], a_[..., H:2 * H],
-                        a_[..., 2 * H:], HN[::-1, lo:hi], x_[..., :H], x_[..., H:2 * H],
-                        x_[..., 2 * H:], x_[..., :2 * H], h_[..., :2 * H], h_[..., 2 * H:],
-                        d_[..., :2 * H], d_[..., 2 * H:])
-            for (dh_out, dgh, h_prev, r, z, n, hn, dr, dz, dn, drz, dgh_rz, dgh_n, d_rz,
-                 d_n) in steps:  # last step first
-                add(dh, dh_out, dh)  # total gradient at h_t
-                sub(h_prev, n, direct)
-                mul(dh, direct, dz)
-                mul(dh, z, direct)  # the part that skips the cell: dh * z
-                sub(dh, direct, dn)  # dn = dh * (1 - z)
-                mul(dn, d_n, dn)  # through tanh
-                mul(dn, hn, dr)
-                mul(dn, r, dgh_n)  # d(h W_hn + b_hn)
-                mul(drz, d_rz, drz)  # through the sigmoids
-                dgh_rz[...] = drz
-                dgh.dot(W_hT, out=dh)
-                add(dh, direct, dh)  # dh_{t-1}
-
-        run_on_rows(loop, self._row_parts(B))
+        self._backward_loop(A, D, dGx, dGh, Hs, HN, dH, dh0, W_hT)
         np.sum(dGh[..., 2 * H:].reshape(T * B, H), axis=0, out=self.grads["b_hn"])
         return dGx, dGh, [dh0]
+
+    def _backward_loop(self, A, D, dGx, dGh, Hs, HN, dH, dh, W_hT):
+        """The backward time loop, last step first: fills dGx and dGh (T, B, 3H), the gradients
+        w.r.t. the input-side and hidden-side pre-activations, D with the local derivatives;
+        dh (B, H) starts as the gradient at the final state and ends as the one at h_0."""
+        H = self.hidden_size
+        add, sub, mul = np.add, np.subtract, np.multiply
+        sub(1, A, D)
+        mul(D, A, D)  # sigmoid' for r, z
+        mul(A[..., 2 * H:], A[..., 2 * H:], D[..., 2 * H:])
+        sub(1, D[..., 2 * H:], D[..., 2 * H:])  # tanh' for n
+        direct = np.empty(dh.shape, self.dtype)
+        x_, h_, a_, d_ = dGx[::-1], dGh[::-1], A[::-1], D[::-1]
+        steps = zip(dH[::-1], h_, Hs[-2::-1], a_[..., :H], a_[..., H:2 * H], a_[..., 2 * H:],
+                    HN[::-1], x_[..., :H], x_[..., H:2 * H], x_[..., 2 * H:], x_[..., :2 * H],
+                    h_[..., :2 * H], h_[..., 2 * H:], d_[..., :2 * H], d_[..., 2 * H:])
+        for (dh_out, dgh, h_prev, r, z, n, hn, dr, dz, dn, drz, dgh_rz, dgh_n, d_rz,
+             d_n) in steps:  # last step first
+            add(dh, dh_out, dh)  # total gradient at h_t
+            sub(h_prev, n, direct)
+            mul(dh, direct, dz)
+            mul(dh, z, direct)  # the part that skips the cell: dh * z
+            sub(dh, direct, dn)  # dn = dh * (1 - z)
+            mul(dn, d_n, dn)  # through tanh
+            mul(dn, hn, dr)
+            mul(dn, r, dgh_n)  # d(h W_hn + b_hn)
+            mul(drz, d_rz, drz)  # through the sigmoids
+            dgh_rz[...] = drz
+            dgh.dot(W_hT, out=dh)
+            add(dh, direct, dh)  # dh_{t-1}
 
 
 class GRUStream(Stream):

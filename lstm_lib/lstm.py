@@ -9,7 +9,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .recurrent import RecurrentLayer, Stream
-from .threads import run_on_rows
 
 
 class LSTMSaved(NamedTuple):
@@ -72,74 +71,74 @@ class LSTM(RecurrentLayer):
         H = self.hidden_size
         s, m = gate_scale(H, self.dtype)
         A = self._input_projection(X, self._reuse("gate_values", (T, B, 4 * H)), scale=s)
-        W_hs = self.params["W_h"] * s  # (H, 4H)
         Hs = self._reuse("hidden", (T + 1, B, H))
         Cs = self._reuse("cells", (T + 1, B, H))
         TC = self._reuse("tanh_c", (T, B, H))
         Hs[0], Cs[0] = states
-
-        def loop(lo, hi):  # the time loop on batch rows lo:hi
-            tanh, add, mul = np.tanh, np.add, np.multiply
-            gh = np.empty((hi - lo, 4 * H), self.dtype)
-            ig = np.empty((hi - lo, H), self.dtype)
-            a_ = A[:, lo:hi]
-            # zip hands out the per-step views (slices of the buffers) without Python indexing
-            steps = zip(a_, Hs[:-1, lo:hi], Hs[1:, lo:hi], Cs[:-1, lo:hi], Cs[1:, lo:hi],
-                        TC[:, lo:hi], a_[..., :H], a_[..., H:2 * H], a_[..., 2 * H:3 * H],
-                        a_[..., 3 * H:])
-            for a, h_prev, h, c_prev, c, tc, i, f, g, o in steps:
-                h_prev.dot(W_hs, out=gh)
-                add(a, gh, a)
-                tanh(a, a)
-                mul(a, s, a)
-                add(a, m, a)  # now the gate values i, f, g, o
-                mul(f, c_prev, c)
-                mul(i, g, ig)
-                add(c, ig, c)  # c_t = f * c_{t-1} + i * g
-                tanh(c, tc)
-                mul(o, tc, h)  # h_t = o * tanh(c_t)
-
-        run_on_rows(loop, self._row_parts(B))
+        self._forward_loop(A, Hs, Cs, TC, self.params["W_h"] * s, s, m)
         return LSTMSaved(X, Hs, Cs, A, TC), [Hs[T], Cs[T]]
 
+    def _forward_loop(self, A, Hs, Cs, TC, W_hs, s, m):
+        """The time loop. A (T, B, 4H) holds (x_t W_x + b) * s and becomes the gate values;
+        Hs, Cs (T+1, B, H) hold h_0, c_0 and get h_t, c_t; TC (T, B, H) gets tanh(c_t)."""
+        H = self.hidden_size
+        tanh, add, mul = np.tanh, np.add, np.multiply
+        gh = np.empty(A.shape[1:], self.dtype)  # (B, 4H)
+        ig = np.empty(TC.shape[1:], self.dtype)  # (B, H)
+        # zip hands out the per-step views (slices of the buffers) without Python indexing
+        steps = zip(A, Hs[:-1], Hs[1:], Cs[:-1], Cs[1:], TC, A[..., :H], A[..., H:2 * H],
+                    A[..., 2 * H:3 * H], A[..., 3 * H:])
+        for a, h_prev, h, c_prev, c, tc, i, f, g, o in steps:
+            h_prev.dot(W_hs, out=gh)
+            add(a, gh, a)
+            tanh(a, a)
+            mul(a, s, a)
+            add(a, m, a)  # now the gate values i, f, g, o
+            mul(f, c_prev, c)
+            mul(i, g, ig)
+            add(c, ig, c)  # c_t = f * c_{t-1} + i * g
+            tanh(c, tc)
+            mul(o, tc, h)  # h_t = o * tanh(c_t)
+
     def _backward_tm(self, saved, dH, dfinal):
-        T, B, H = dH.shape
         A, Cs, TC = saved.gate_values, saved.cells, saved.tanh_c
         dG = self._reuse("dgates", A.shape)  # (T, B, 4H) gradient w.r.t. pre-activations
         # what each gradient is multiplied by on its way through a step, for all steps at once
-        mult = self._reuse("multipliers", (5, T, B, H))
+        mult = self._reuse("multipliers", (5, *TC.shape))
         W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (4H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
         dh0, dc0 = dfinal[0].copy(), dfinal[1].copy()
-
-        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
-            add, sub, mul = np.add, np.subtract, np.multiply
-            a_, c_prev = A[:, lo:hi], Cs[:-1, lo:hi]
-            i, f, g, o = a_[..., :H], a_[..., H:2 * H], a_[..., 2 * H:3 * H], a_[..., 3 * H:]
-            tc, (p, q, mi, mf, mg) = TC[:, lo:hi], mult[:, :, lo:hi]
-            tmp = np.empty(tc.shape, self.dtype)
-            sub(1, o, tmp), mul(tmp, o, tmp), mul(tmp, tc, q)  # dh -> do: tanh(c) o (1 - o)
-            mul(tc, tc, tmp), sub(1, tmp, tmp), mul(tmp, o, p)  # dh -> dc: o (1 - tanh(c)^2)
-            sub(1, i, tmp), mul(tmp, i, tmp), mul(tmp, g, mi)  # dc -> di: g i (1 - i)
-            sub(1, f, tmp), mul(tmp, f, tmp), mul(tmp, c_prev, mf)  # dc -> df: c_prev f (1 - f)
-            mul(g, g, tmp), sub(1, tmp, tmp), mul(tmp, i, mg)  # dc -> dg: i (1 - g^2)
-            dh, dc_next, dc = dh0[lo:hi], dc0[lo:hi], tmp[0]
-            d_ = dG[::-1, lo:hi]
-            steps = zip(dH[::-1, lo:hi], d_, d_[..., :H], d_[..., H:2 * H], d_[..., 2 * H:3 * H],
-                        d_[..., 3 * H:], p[::-1], q[::-1], mi[::-1], mf[::-1], mg[::-1], f[::-1])
-            for dh_out, dz, di, df, dg, do, p_t, q_t, mi_t, mf_t, mg_t, f_t in steps:
-                add(dh, dh_out, dh)  # total gradient at h_t
-                mul(dh, q_t, do)
-                mul(dh, p_t, dc)
-                add(dc, dc_next, dc)  # dc_t: through h_t and along the highway from c_{t+1}
-                mul(dc, mi_t, di)
-                mul(dc, mf_t, df)
-                mul(dc, mg_t, dg)
-                mul(dc, f_t, dc_next)  # dc_{t-1}: only a multiply by f
-                dz.dot(W_hT, out=dh)  # dh_{t-1}
-
-        run_on_rows(loop, self._row_parts(B))
+        self._backward_loop(A, Cs, TC, mult, dH, dG, dh0, dc0, W_hT)
         return dG, dG, [dh0, dc0]
+
+    def _backward_loop(self, A, Cs, TC, mult, dH, dG, dh, dc_next, W_hT):
+        """The backward time loop, last step first. dH (T, B, H) is the gradient arriving at
+        the outputs; dG (T, B, 4H) gets the gradient w.r.t. the pre-activations; dh, dc_next
+        (B, H) start as the gradients at the final state and end as those at the initial one."""
+        H = self.hidden_size
+        add, sub, mul = np.add, np.subtract, np.multiply
+        i, f, g, o = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+        c_prev, (p, q, mi, mf, mg) = Cs[:-1], mult
+        tmp = np.empty(TC.shape, self.dtype)
+        sub(1, o, tmp), mul(tmp, o, tmp), mul(tmp, TC, q)  # dh -> do: tanh(c) o (1 - o)
+        mul(TC, TC, tmp), sub(1, tmp, tmp), mul(tmp, o, p)  # dh -> dc: o (1 - tanh(c)^2)
+        sub(1, i, tmp), mul(tmp, i, tmp), mul(tmp, g, mi)  # dc -> di: g i (1 - i)
+        sub(1, f, tmp), mul(tmp, f, tmp), mul(tmp, c_prev, mf)  # dc -> df: c_prev f (1 - f)
+        mul(g, g, tmp), sub(1, tmp, tmp), mul(tmp, i, mg)  # dc -> dg: i (1 - g^2)
+        dc = tmp[0]
+        d_ = dG[::-1]
+        steps = zip(dH[::-1], d_, d_[..., :H], d_[..., H:2 * H], d_[..., 2 * H:3 * H],
+                    d_[..., 3 * H:], p[::-1], q[::-1], mi[::-1], mf[::-1], mg[::-1], f[::-1])
+        for dh_out, dz, di, df, dg, do, p_t, q_t, mi_t, mf_t, mg_t, f_t in steps:
+            add(dh, dh_out, dh)  # total gradient at h_t
+            mul(dh, q_t, do)
+            mul(dh, p_t, dc)
+            add(dc, dc_next, dc)  # dc_t: through h_t and along the highway from c_{t+1}
+            mul(dc, mi_t, di)
+            mul(dc, mf_t, df)
+            mul(dc, mg_t, dg)
+            mul(dc, f_t, dc_next)  # dc_{t-1}: only a multiply by f
+            dz.dot(W_hT, out=dh)  # dh_{t-1}
 
 
 class LSTMStream(Stream):

@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 
-from .threads import run_on_rows
 from .timing import time_per_call
 
 
@@ -30,9 +29,8 @@ def training_step(layer, x, dh):
 
 def matmul_only_step(layer, x):
     """A function doing only the matrix products of one training step of the lstm_lib
-    recurrent `layer` on input x (B, T, I), with the same shapes, dtype, `out=` arrays and
-    threads as the layer (the batch split in two halves where the layer splits it): the
-    input projection, T products with W_h forward and T with W_h^T backward, the two
+    recurrent `layer` on input x (B, T, I), with the same shapes, dtype and `out=` arrays as
+    the layer: the input projection, T products with W_h forward and T with W_h^T backward, the two
     weight-gradient products and dx. Its time is the floor for the whole step."""
     B, T, I = x.shape
     H, G = layer.hidden_size, layer.gates * layer.hidden_size
@@ -45,21 +43,17 @@ def matmul_only_step(layer, x):
     dx = np.zeros((T * B, I), dt)
     W_hT = np.ascontiguousarray(W_h.T)  # as the layers do
     dG = dGx.reshape(T, B, G)
-    parts = layer._row_parts(B)
-
-    def loops(lo, hi):
-        gh, dh = np.zeros((hi - lo, G), dt), np.zeros((hi - lo, H), dt)
-        for h_prev in Hs[:-1, lo:hi]:
-            h_prev.dot(W_h, out=gh)
-        for d in dG[::-1, lo:hi]:
-            d.dot(W_hT, out=dh)
 
     def step():
         if I == 1:
             np.multiply(X, W_x[0], out=Z)
         else:
             np.matmul(X, W_x, out=Z)
-        run_on_rows(loops, parts)
+        gh, dh = np.zeros((B, G), dt), np.zeros((B, H), dt)
+        for h_prev in Hs[:-1]:  # the T products of the forward loop
+            h_prev.dot(W_h, out=gh)
+        for d in dG[::-1]:  # and of the backward loop
+            d.dot(W_hT, out=dh)
         np.matmul(X.T, dGx, out=dW_x)
         np.matmul(Hs[:-1].reshape(T * B, H).T, dGx, out=dW_h)
         np.matmul(dGx, W_x.T, out=dx)

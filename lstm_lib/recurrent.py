@@ -11,7 +11,6 @@ defined beside it) of what backward needs, always with the fields `x` (T, B, I) 
 """
 import numpy as np
 
-from . import threads
 from .base import Layer
 from .init import recurrent_init
 from .seeding import get_rng
@@ -86,11 +85,6 @@ class RecurrentLayer(CarriedState, Layer):
         self._arrays = {}
         self._carry = None
         return self
-
-    def _row_parts(self, B):
-        """The batch rows the time loops run on: all at once, or two halves on two threads
-        when the BLAS has two threads and each half has enough work (see `threads`)."""
-        return threads.halves(B, min_rows=max(4, 1024 // (self.gates * self.hidden_size)))
 
     def _forward_tm(self, X, states):
         raise NotImplementedError(f"{type(self).__name__} must define _forward_tm")

@@ -5,7 +5,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .recurrent import RecurrentLayer, Stream
-from .threads import run_on_rows
 
 
 class RNNSaved(NamedTuple):
@@ -32,40 +31,36 @@ class RNN(RecurrentLayer):
         Hs = self._reuse("hidden", (T + 1, B, H))
         self._input_projection(X, Hs[1:])  # x_t W_x + b, turned into h_t in the loop
         Hs[0] = states[0]
-        W_h = self.params["W_h"]
-
-        def loop(lo, hi):  # the time loop on batch rows lo:hi
-            add, tanh = np.add, np.tanh
-            hw = np.empty((hi - lo, H), self.dtype)
-            for h_prev, h in zip(Hs[:-1, lo:hi], Hs[1:, lo:hi]):  # per-step views
-                h_prev.dot(W_h, out=hw)
-                add(h, hw, h)
-                tanh(h, h)
-
-        run_on_rows(loop, self._row_parts(B))
+        self._forward_loop(Hs, self.params["W_h"])
         return RNNSaved(X, Hs), [Hs[T]]
 
+    def _forward_loop(self, Hs, W_h):
+        """The time loop: Hs (T+1, B, H) holds h_0 and the input parts, and gets h_t."""
+        add, tanh = np.add, np.tanh
+        hw = np.empty(Hs.shape[1:], self.dtype)  # (B, H)
+        for h_prev, h in zip(Hs[:-1], Hs[1:]):  # per-step views
+            h_prev.dot(W_h, out=hw)
+            add(h, hw, h)
+            tanh(h, h)
+
     def _backward_tm(self, saved, dH, dfinal):
-        T, B, H = dH.shape
-        Hs = saved.hidden
-        dZ = self._reuse("dpre", (T, B, H))  # gradient w.r.t. the pre-activations
+        dZ = self._reuse("dpre", dH.shape)  # (T, B, H) gradient w.r.t. the pre-activations
         W_hT = np.ascontiguousarray(self.params["W_h"].T)  # (H, H): a contiguous copy
         # multiplies faster in the loop than the transposed view
         dh0 = dfinal[0].copy()
-
-        def loop(lo, hi):  # the backward time loop on batch rows lo:hi
-            add, mul = np.add, np.multiply
-            h_, dz_ = Hs[1:, lo:hi], dZ[:, lo:hi]
-            mul(h_, h_, dz_)
-            np.subtract(1, dz_, dz_)  # tanh'(a_t) for every step at once
-            dh = dh0[lo:hi]
-            for dh_out, dz in zip(dH[::-1, lo:hi], dz_[::-1]):  # last step first
-                add(dh, dh_out, dh)  # total gradient at h_t: from the output and from step t+1
-                mul(dz, dh, dz)  # through the tanh
-                dz.dot(W_hT, out=dh)  # on to h_{t-1}
-
-        run_on_rows(loop, self._row_parts(B))
+        self._backward_loop(saved.hidden, dZ, dH, dh0, W_hT)
         return dZ, dZ, [dh0]
+
+    def _backward_loop(self, Hs, dZ, dH, dh, W_hT):
+        """The backward time loop, last step first: dZ (T, B, H) gets the gradient w.r.t. the
+        pre-activations; dh (B, H) starts at the final state's gradient and ends at h_0's."""
+        add, mul = np.add, np.multiply
+        mul(Hs[1:], Hs[1:], dZ)
+        np.subtract(1, dZ, dZ)  # tanh'(a_t) for every step at once
+        for dh_out, dz in zip(dH[::-1], dZ[::-1]):  # last step first
+            add(dh, dh_out, dh)  # total gradient at h_t: from the output and from step t+1
+            mul(dz, dh, dz)  # through the tanh
+            dz.dot(W_hT, out=dh)  # on to h_{t-1}
 
 
 class RNNStream(Stream):

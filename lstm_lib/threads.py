@@ -1,26 +1,18 @@
-"""Threads: how many NumPy's BLAS uses, how to limit it, and an optional split of the
-recurrent layers' time loops over two cores.
-
-A recurrent layer's time loop is sequential in time but independent across the batch. With
-`split_batch()` on (or `LSTM_LIB_SPLIT_BATCH=1` in the environment), two or more BLAS threads
-and a batch large enough, the layers run their loop as two Python threads, each on half of the
-batch rows: NumPy releases the GIL inside its ufuncs and matrix products, so both halves
-compute at once, the elementwise gate arithmetic included; the BLAS is set to one thread
-meanwhile. It is off by default: on an idle 2-core AMD EPYC (OpenBLAS 0.3.31) the split took
-1.3 to 1.4 times as long as one loop whose matrix products use the BLAS's two threads, at each
-of the five shapes measured (experiments/split_batch.py; chapter 13, section 7).
+"""Threads: which BLAS NumPy uses and how many threads it runs, and the one thread limiter of
+the package.
 
 `blas_info()` says which BLAS NumPy uses (library, version, kernel, threads), read with
-threadpoolctl; `limit_blas_threads(n)` is the one thread limiter of the package.
+threadpoolctl; `blas_threads()` how many threads it runs now; `limit_blas_threads(n)`, a
+context manager, limits it inside a block (the experiments, the benchmark's workers and the
+command line all limit threads with it). The split of a time loop over two threads, an
+experiment that lost, is chapter 13's `contestants.SplitBatchLSTM`.
 """
 import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.Lock()
-_state = {"controller": None, "checked": False, "pool": None,
-          "split": os.environ.get("LSTM_LIB_SPLIT_BATCH", "0") == "1"}
+_state = {"controller": None, "checked": False}
 
 
 def _numpy_blas():
@@ -70,48 +62,3 @@ def limit_blas_threads(n):
         yield
     finally:
         ctl.set_num_threads(before)
-
-
-def _pool():
-    if _state["pool"] is None:
-        with _lock:
-            if _state["pool"] is None:
-                _state["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_lib")
-    return _state["pool"]
-
-
-@contextlib.contextmanager
-def split_batch(enabled=True):
-    """Inside the block, the recurrent layers split their time loops over two threads (see the
-    module docstring) when `enabled`, or never when not."""
-    before = _state["split"]
-    _state["split"] = bool(enabled)
-    try:
-        yield
-    finally:
-        _state["split"] = before
-
-
-def halves(batch, min_rows):
-    """The batch rows as one range, or, with `split_batch` on, as two halves when the BLAS has
-    two or more threads and each half would have at least `min_rows` rows: a list of
-    (start, stop)."""
-    if not _state["split"] or batch < 2 * min_rows or blas_threads() < 2:
-        return [(0, batch)]
-    mid = (batch + 1) // 2
-    return [(0, mid), (mid, batch)]
-
-
-def run_on_rows(loop, parts):
-    """Run loop(start, stop) for each part in `parts` (from `halves`): with one part in this
-    thread; with two, the second in a pool thread at the same time as the first in this one,
-    the BLAS on one thread meanwhile. Exceptions from either part are raised here."""
-    if len(parts) == 1:
-        loop(*parts[0])
-        return
-    with limit_blas_threads(1):
-        other = _pool().submit(loop, *parts[1])
-        try:
-            loop(*parts[0])
-        finally:
-            other.result()

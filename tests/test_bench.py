@@ -273,3 +273,67 @@ def test_latency_table_summarises_by_median_or_fastest_round(monkeypatch):
     assert "median of the rounds" in latency.format_latency([median], "cpu")
     with pytest.raises(ValueError, match="summary"):
         latency.latency_table(kinds=("LSTM",), sizes=(8,), summary="mean")
+
+# --- the batch split (chapter 13, Going deeper A) ---------------------------------------------
+
+@pytest.mark.parametrize("kind, B", [("RNN", 420), ("LSTM", 130), ("GRU", 150)])
+def test_the_split_layers_run_two_halves_and_equal_one_loop(kind, B, monkeypatch):
+    """SplitBatch{RNN,LSTM,GRU} run both time loops on two halves of a batch large enough (the
+    BLAS made to report two threads, so the split happens wherever the suite runs) and give the
+    outputs, input, weight and state gradients of one loop; with one BLAS thread, one part."""
+    rng = np.random.default_rng(0)
+    T, I, H = 6, 3, 5
+    one = contestants.LAYERS[kind](I, H, dtype=np.float64, rng=np.random.default_rng(1))
+    split = contestants.SPLIT_LAYERS[kind](I, H, dtype=np.float64, rng=np.random.default_rng(1))
+    x, dh = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H))
+    y1, dx1 = one.forward(x), one.backward(dh)
+    seen, run = [], contestants.run_on_rows
+
+    def spy(loop, parts):
+        seen.append(parts)
+        run(loop, parts)
+    monkeypatch.setattr(contestants, "run_on_rows", spy)
+    monkeypatch.setattr(contestants, "blas_threads", lambda: 1)
+    split.forward(x)
+    assert seen == [[(0, B)]]  # one BLAS thread: nothing to split
+    monkeypatch.setattr(contestants, "blas_threads", lambda: 2)
+    seen.clear()
+    y2, dx2 = split.forward(x), split.backward(dh)
+    assert seen == [[(0, B // 2), (B // 2, B)]] * 2  # forward and backward loops, split
+    np.testing.assert_allclose(y2, y1, atol=1e-13, rtol=0)
+    np.testing.assert_allclose(dx2, dx1, atol=1e-13, rtol=0)
+    for k, g in one.grads.items():
+        np.testing.assert_allclose(split.grads[k], g, atol=1e-11, rtol=0, err_msg=k)
+    for a, b in zip(split.dstate0, one.dstate0):
+        np.testing.assert_allclose(a, b, atol=1e-13, rtol=0)
+
+
+def test_a_split_with_a_wrong_axis_is_caught(monkeypatch):
+    """Plant: a split class that names the wrong batch axis for one array computes something
+    else, and the comparison above would see it."""
+    class WrongAxis(contestants.SplitBatchLSTM):
+        backward_axes = (1, 1, 1, 1, 1, 1, 0, 0, None)  # mult's batch is axis 2, not 1
+
+    monkeypatch.setattr(contestants, "blas_threads", lambda: 2)
+    rng = np.random.default_rng(0)
+    one = L.LSTM(3, 5, dtype=np.float64, rng=np.random.default_rng(1))
+    bad = WrongAxis(3, 5, dtype=np.float64, rng=np.random.default_rng(1))
+    x, dh = rng.standard_normal((130, 6, 3)), rng.standard_normal((130, 6, 5))
+    one.forward(x), bad.forward(x)
+    with pytest.raises(Exception):  # noqa: B017 - a shape error or different numbers
+        np.testing.assert_allclose(bad.backward(dh), one.backward(dh), atol=1e-13)
+
+
+def test_an_error_in_the_second_half_is_raised():
+    def loop(lo, hi):
+        if lo > 0:
+            raise RuntimeError(f"rows {lo}:{hi}")
+    with pytest.raises(RuntimeError, match="rows 5:10"):
+        contestants.run_on_rows(loop, [(0, 5), (5, 10)])
+
+
+def test_lstm_lib_step_runs_the_split_layer_when_asked():
+    names = {type(c.cell_contents).__name__ for c in
+             contestants.lstm_lib_step("GRU", 4, 3, 2, 4, split=True).__closure__
+             if isinstance(c.cell_contents, L.Layer)}
+    assert names == {"SplitBatchGRU"}

@@ -145,44 +145,18 @@ def test_readable_initialisation_documented():
     np.testing.assert_allclose(W.T @ W, np.eye(4), atol=1e-5)
 
 
-# --- two threads on halves of the batch -------------------------------------------------------
+# --- plain time loops --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, B", [("RNN", 420), ("LSTM", 130), ("GRU", 150)])
-def test_batch_halves_on_two_threads_equal_one_thread(kind, B, rng):
-    """With split_batch on, a batch large enough is run as two halves on two threads when the
-    BLAS has two threads; outputs, input and weight gradients and the state gradients equal
-    the one-thread run. Off (the default), the loop is never split."""
-    from lstm_lib import threads
-    T, I, H = 6, 3, 5
-    lay = make(kind, I, H, rng)
-    x, dh = rng.standard_normal((B, T, I)), rng.standard_normal((B, T, H))
-    assert lay._row_parts(B) == [(0, B)]  # off by default, whatever the threads
-    with threads.limit_blas_threads(1), threads.split_batch():
-        assert lay._row_parts(B) == [(0, B)]
-        y1, dx1 = lay.forward(x), lay.backward(dh)
-        g1, d1 = {k: g.copy() for k, g in lay.grads.items()}, lay.dstate0
-    if threads.blas_threads() < 2:
-        pytest.skip("NumPy's BLAS runs one thread here: nothing to split")
-    with threads.split_batch():
-        assert lay._row_parts(B) == [(0, B // 2), (B // 2, B)]
-        y2, dx2 = lay.forward(x), lay.backward(dh)
-    assert lay._row_parts(B) == [(0, B)]  # the block restores the default
-    np.testing.assert_allclose(y2, y1, atol=1e-13, rtol=0)
-    np.testing.assert_allclose(dx2, dx1, atol=1e-13, rtol=0)
-    for k, g in g1.items():
-        np.testing.assert_allclose(lay.grads[k], g, atol=1e-11, rtol=0, err_msg=k)
-    for a, b in zip(lay.dstate0, d1):
-        np.testing.assert_allclose(a, b, atol=1e-13, rtol=0)
+def test_the_core_layers_run_plain_loops():
+    """The batch split is chapter 13's experiment (contestants.SplitBatch), not the core's:
+    the layers' modules neither import `threads` nor hand their loops to a runner."""
+    import inspect
 
-
-def test_an_error_in_the_second_half_is_raised():
-    from lstm_lib import threads
-
-    def loop(lo, hi):
-        if lo > 0:
-            raise RuntimeError(f"rows {lo}:{hi}")
-    with pytest.raises(RuntimeError, match="rows 5:10"):
-        threads.run_on_rows(loop, [(0, 5), (5, 10)])
+    from lstm_lib import gru, lstm, recurrent, rnn
+    for module in (lstm, gru, rnn, recurrent):
+        src = inspect.getsource(module)
+        assert not any(w in src for w in ("from .threads", "from . import threads",
+                                          "run_on_rows", "halves(")), module.__name__
 
 
 # --- named saved arrays -------------------------------------------------------------------------
