@@ -19,6 +19,7 @@ log_space=True).
 """
 import numpy as np
 
+from .activations import sigmoid
 from .base import Layer
 from .scan import METHODS, reverse_scan, scan
 from .seeding import get_rng
@@ -27,11 +28,8 @@ from .validation import as_float_array, check_rank, check_shape
 
 
 def sigmoid_pair(x):
-    """(sigmoid(x), sigmoid(-x)), each as 1 / (1 + exp(-x)): accurate in both tails
-    (sigmoid(-40) is 4e-18, not 0), and exp(1000) = inf gives 1 / (1 + inf) = 0, the right
-    limit. Whole-array operations only (a masked np.where is ten times slower)."""
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x)), 1 / (1 + np.exp(x))
+    """(sigmoid(x), sigmoid(-x)), both accurate in their tails (activations.sigmoid)."""
+    return sigmoid(x), sigmoid(-x)
 
 
 def g(p, s):

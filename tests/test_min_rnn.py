@@ -129,6 +129,24 @@ def test_the_two_variants_differ_only_by_g():
     assert np.max(np.abs(plain.forward(x) - logv.forward(x))) > 0.1
 
 
+def test_min_rnn_uses_the_one_sigmoid(monkeypatch):
+    """sigmoid_pair is activations.sigmoid at x and at -x, not a sigmoid of its own."""
+    from lstm_lib import activations, min_rnn
+    calls = []
+
+    def spy(x):
+        calls.append(x)
+        return activations.sigmoid(x)
+    monkeypatch.setattr(min_rnn, "sigmoid", spy)
+    x = np.linspace(-50, 50, 101)
+    s, sn = sigmoid_pair(x)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(s, activations.sigmoid(x))
+    np.testing.assert_array_equal(sn, activations.sigmoid(-x))
+    MinGRU(2, 3, rng=np.random.default_rng(0)).forward(np.ones((1, 4, 2)))
+    assert len(calls) == 4
+
+
 def test_sigmoid_pair_g_and_its_derivative():
     p = np.linspace(-40, 40, 8001)
     s, sn = sigmoid_pair(p)
