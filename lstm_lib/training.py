@@ -94,10 +94,7 @@ def fit(model, loss_fn, optimizer, X, Y, *, epochs=1, batch_size=32, bptt=None, 
     snapshot = {k: p.copy() for k, p in model.params.items()}
     bar = Progress(progress)
     step = 0
-    if bptt is not None:
-        n_steps = math.ceil(X.shape[1] / bptt)
-    else:
-        n_steps = math.ceil(len(X) / batch_size)
+    n_steps = math.ceil(X.shape[1] / bptt) if bptt is not None else math.ceil(len(X) / batch_size)
     model.train()
     try:
         for r in rec:

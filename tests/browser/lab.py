@@ -7,6 +7,7 @@ starts Debian's Chromium through Playwright (no browser download). `check_notebo
 notebook, runs all cells, waits for the kernel, moves one slider per `.lstm-widget` with the
 keyboard and reports, as a list of plain sentences, everything that went wrong.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -186,10 +187,8 @@ class JupyterLab:
                 self.proc.wait(timeout=10)
         leftovers = [pid for pid in self.started_pids if alive(pid)]
         for pid in leftovers:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self._log.close()
         self.proc = None
         return leftovers

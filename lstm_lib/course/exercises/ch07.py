@@ -196,7 +196,7 @@ def check_tbptt_epoch(fn):
     lstm, readout = _pair()
     opt = Adam(Sequential(lstm, readout), lr=0.05)
     got = []
-    for epoch in range(2):
+    for _epoch in range(2):
         try:
             losses = fn(lstm, readout, MSELoss(), opt, X, Y, window)
         except NotImplementedError:

@@ -185,7 +185,7 @@ def draw_bug_map(ax=None):
     arrow((8.2, 3.2), (8.6, 3.2), "to_optimiser")
     arrow((9.9, 4.3), (1.55, 4.3), "to_params", rad=0.25)
     ax.text(5.7, 4.75, "the weights, updated in place: the next forward pass", ha="center", fontsize=9, color=grey)
-    for n, (where, row, text) in BUG_MAP.items():
+    for n, (where, row, _text) in BUG_MAP.items():
         x, _, w, _ = boxes[where]
         yy = rows[where][row]
         ax.text(x + w - 0.2, yy, str(n), ha="center", va="center", fontsize=9, color="white", weight="bold",
