@@ -153,7 +153,7 @@ def test_report_names_what_cannot_run_without_torch():
     assert no_torch.ok  # torch is optional
     text = str(no_torch)
     assert "every chapter" not in text and "ready, except" in text
-    assert "chapter 05, section 4, needs torch" in text
+    assert "chapter 05, section 5, needs torch" in text
     for chapter, sections, pkg, what in environment.OPTIONAL_PARTS:
         assert (f"chapter {chapter}" in text and what in text) == (pkg == "torch")
     assert set(environment.USED_FOR) == set(environment.OPTIONAL)
@@ -162,7 +162,7 @@ def test_report_names_what_cannot_run_without_torch():
 
 def test_parts_on_required_alone(monkeypatch):
     parts = environment.parts_on_required_alone()
-    assert "05 (all but section 4)" in parts and "02" in parts
+    assert "05 (all but section 5)" in parts and "02" in parts
     assert "12 (all but sections 1, 2, 4)" in parts  # torch in 1, 2, 4 and plotly in 2: listed once
     monkeypatch.setattr(environment, "OPTIONAL_PARTS", (("02", ("1", "3"), "torch", "x"),
                                                         ("02", ("10", "3"), "plotly", "x"),

@@ -17,7 +17,7 @@ MIN_PYTHON = (3, 9)
 # sections: a tuple of section numbers, or "all". Everything else runs on the required
 # packages alone. tests/test_ch00.py reads the notebooks and checks this list against them.
 OPTIONAL_PARTS = (
-    ("05", ("4",), "torch", "the same numbers as torch.nn.LSTM"),
+    ("05", ("5",), "torch", "the same numbers as torch.nn.LSTM"),
     ("09", ("4", "5"), "torch", "parity with torch.nn.GRU, and the parameter counts checked against PyTorch's"),
     ("12", ("1", "2", "4"), "torch", "parity with torch.nn.LSTM, the race, the timings"),
     ("12", ("2",), "plotly", "the zoomable figure of the race"),
