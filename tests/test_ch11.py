@@ -188,6 +188,22 @@ def test_sampling_widget_functions():
 
     matplotlib.use("Agg")
     assert len(sampling.plot_temperature(logits, chars, 0.5).axes) == 1
+    fig = sampling.plot_temperatures(logits, chars, (0.5, 1.0, 2.0), k=3)
+    bars = fig.axes[0].containers  # one group of bars per temperature, different heights
+    assert len(bars) == 3 and [len(b) for b in bars] == [3, 3, 3]
+    heights = [[r.get_height() for r in b] for b in bars]
+    assert heights[0][0] > heights[1][0] > heights[2][0]  # the likeliest: highest when coldest
+    assert all("entropy" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_pipeline_drawing_names_every_part():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lstm_lib.course.char_lm_drawing import BOXES, draw_pipeline
+    texts = {t.get_text() for t in draw_pipeline().axes[0].texts}
+    assert {label for label, _, _ in BOXES} <= texts
+    assert any("tying" in t for t in texts) and any("carried" in t for t in texts)
 
 
 def test_check_bpc_perplexity():
@@ -711,7 +727,7 @@ def test_ablation_results_hold_three_seeds_of_every_variant():
 
 
 def test_folded_solutions_in_the_chapter_pass_their_checkers():
-    """The four solutions a learner unfolds in the notebook are accepted by their checkers."""
+    """The five solutions a learner unfolds in the notebook are accepted by their checkers."""
     import pathlib
     import textwrap
 
@@ -719,10 +735,12 @@ def test_folded_solutions_in_the_chapter_pass_their_checkers():
     from lstm_lib.course.exercises.solutions import folded_solutions
 
     path = pathlib.Path(__file__).resolve().parent.parent / "notebooks" / "11_char_language_model.ipynb"
-    bpc, wiring, temperature, sampler = folded_solutions(path)
+    bpc, kneser_ney, wiring, temperature, sampler = folded_solutions(path)
     ns = {"np": np, "L": L, "tx": tx, "ch11": ch11, "texts": ch11.TWO_TEXTS}
     exec(bpc, ns)  # noqa: S102 - the chapter's own folded solutions
     assert ch11.check_bpc_perplexity.verdict(ns["answer"])[0]
+    exec(kneser_ney, ns)  # noqa: S102
+    assert ch11.check_kneser_ney.verdict(ns["kn_bigram"])[0]
     exec(textwrap.dedent(wiring), ns)  # noqa: S102 - the two methods, onto the exercise's skeleton
     wired = type("MyCharLM", (), {"__init__": _Wired.__init__, "mistake": None,
                                   "loss": ns["loss"], "backward": ns["backward"]})

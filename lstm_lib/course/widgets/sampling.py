@@ -51,6 +51,30 @@ def plot_temperature(logits, chars, temperature=1.0, k=12):
     return fig
 
 
+def plot_temperatures(logits, chars, temperatures=(0.5, 1.0, 2.0), k=12):
+    """The k most likely next characters at several temperatures, side by side, each with its
+    entropy in the legend: a low temperature piles the probability on the first, a high one
+    spreads it out, the order never changes."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2.8), dpi=80)
+    width = 0.8 / len(temperatures)
+    for j, T in enumerate(temperatures):
+        labels, p = top_choices(logits, chars, T, k)
+        x = np.arange(len(labels)) + (j - (len(temperatures) - 1) / 2) * width
+        ent = entropy_bits(temperature_probs(logits, T))
+        ax.bar(x, p, width, label=f"temperature {T:g}" + (" (the model's own)" if T == 1 else "")
+               + f": entropy {ent:.2f} bits")
+    ax.set_xticks(np.arange(len(labels)))
+    ax.set_xticklabels(labels)
+    ax.set_ylim(0, min(1.0, 1.25 * max(temperature_probs(logits, T).max() for T in temperatures)))
+    ax.set_ylabel("probability")
+    ax.set_title(f"next character, the {len(labels)} most likely at each temperature")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def temperature_summary(logits, chars, temperature=1.0, sample_text=None):
     p = temperature_probs(logits, temperature)
     best = int(np.argmax(p))
