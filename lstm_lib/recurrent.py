@@ -8,6 +8,8 @@ block; inputs and outputs at the public boundary are batch-first, (batch, time, 
 A subclass's `_forward_tm` returns its *saved arrays*: a small named tuple (one per layer,
 defined beside it) of what backward needs, always with the fields `x` (T, B, I) and
 `hidden` (T+1, B, H) that the weight gradients read. `saved_arrays()` shows them by name.
+Each layer's time loops are methods of their own, `_forward_loop` and `_backward_loop`: plain
+loops over time on the arrays `_forward_tm` and `_backward_tm` prepare.
 """
 import numpy as np
 
@@ -23,7 +25,7 @@ class RecurrentLayer(CarriedState, Layer):
     and implement `_forward_tm(X, states) -> (saved, final_states)` and
     `_backward_tm(saved, dH, dfinal) -> (dGx, dGh, dstate0)`.
 
-    State: the protocol of `state` (`stateful`, `reset_state()`, the final `state`).
+    State: the protocol of `lstm_lib.state` (`stateful`, `reset_state()`, the final `state`).
     Weights: W_x (input, gates*H), W_h (H, gates*H), b (gates*H,), gate blocks in PyTorch's
     order. Initialisation: W_x uniform in +-1/sqrt(H) (as torch.nn), each gate's (H, H) block
     of W_h a random orthogonal matrix (keeps gradient norms steady at the start), biases zero.
