@@ -172,7 +172,7 @@ class KneserNey:
         for k, level in enumerate(self.levels, 1):
             if k - 1 > len(context):
                 break
-            rank = 0 if k == 1 else int(_find(self._vocab(k - 1), keys[k - 2][-1:])[0])  # the last k - 1
+            rank = 0 if k == 1 else int(_find(self._vocab(k - 1), keys[k - 2][-1:])[0])  # of the last k - 1 ids
             grams = np.full(V, -1, np.int64) if rank < 0 else rank * V + np.arange(V)
             p = level.prob(grams, p)
         return p
