@@ -106,6 +106,28 @@ PAGE_FACTS = """(print) => {
 }"""
 
 
+# A4 portrait less the PDF's margins (tools/build_book.py), in CSS pixels; and, on a page that
+# wide, what would be cut off: the innermost elements that reach past its right edge, and the
+# boxes whose content is wider than they are (a printed page does not scroll).
+PRINT_WIDTH = round((210 - 24) / 25.4 * 96)
+CLIPPED = """() => {
+  const W = document.documentElement.clientWidth;
+  const inMath = e => e.closest('mjx-container, svg');
+  const all = [...document.querySelectorAll('article *')].filter(e => !inMath(e) || e.matches('mjx-container'));
+  const out = all.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > W + 1; });
+  const past = out.filter(e => !out.some(o => o !== e && e.contains(o)));
+  const boxes = all.filter(e => !inMath(e) && /^(block|flow-root|flex|grid|table|list-item)$/.test(getComputedStyle(e).display));
+  const over = boxes.filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 2
+      && !past.some(o => e.contains(o)));
+  return [...past, ...over].map(e => `<${e.tagName.toLowerCase()}> ${(e.textContent || '').trim().slice(0, 50)}`);
+}"""
+
+
+# plotly redraws a figure at a new width in its own time: now, and wait for it
+RESIZE_PLOTS = """() => window.Plotly ? Promise.all([...document.querySelectorAll('.js-plotly-plot')]
+    .map(d => window.Plotly.Plots.resize(d))) : null"""
+
+
 def open_page(browser, url, log):
     """A page opened with every request outside the machine refused, every failure logged."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -133,9 +155,12 @@ def check_page(browser, url):
     page = open_page(browser, url, log)
     facts = page.evaluate(PAGE_FACTS, False)
     text, shown = page.evaluate(PAGE_TEXT)
+    page.set_viewport_size({"width": PRINT_WIDTH, "height": 1000})
     page.emulate_media(media="print")
+    page.evaluate(RESIZE_PLOTS)
     page.evaluate("window.bookFitMath && window.bookFitMath(true)")
     printed = page.evaluate(PAGE_FACTS, True)
+    clipped = page.evaluate(CLIPPED)
     page.close()
     problems = sorted(set(log))
     problems += [f"raw TeX in the text: {m!r}" for m in sorted({m.group(0) for m in RAW_TEX.finditer(text)})]
@@ -144,6 +169,7 @@ def check_page(browser, url):
     problems += [f"plotly figure not drawn: {pid}" for pid in facts["undrawn"]]
     problems += [f"equation wider than its column: {label}" for label in facts["wide"]]
     problems += [f"equation wider than its column in print: {label}" for label in printed["wide"]]
+    problems += [f"cut off at the right edge of the printed page: {what}" for what in clipped]
     if facts["errors"]:
         problems.append(f"{facts['errors']} MathJax errors")
     name = url.rsplit("/", 1)[-1]
@@ -289,6 +315,7 @@ def test_the_checker_names_each_planted_fault(small_book, browser):
     assert "widget repr in the text: 'VBox(children='" in text, text
     assert "equation wider than its column: " in text, text
     assert "in print" not in text, text  # the print fit still shrinks the planted wide equation
+    assert "cut off at the right edge of the printed page: <p> A line that never wraps" in text, text
     # missing vendored assets: MathJax and plotly.js gone, the clean page notices both
     (html / "_static" / "mathjax" / "es5" / "tex-chtml.js").unlink()
     (html / "_static" / "plotly.min.js").unlink()
@@ -308,3 +335,21 @@ def test_alt_text_gaps_are_counted_where_the_figure_is_made():
     builder = load_builder()
     gaps = builder.missing_alt(FIXTURES)
     assert [name for name in gaps] == ["01_faults.ipynb"] and len(gaps["01_faults.ipynb"]) == 1, gaps
+
+
+def test_cheat_sheet_names_what_the_library_has():
+    """Every `L.name` and `diagnostics.name` on the cheat sheet exists, and its parameter counts
+    are the library's."""
+    import lstm_lib as L
+    from lstm_lib import diagnostics, interop
+    sheet = (ROOT / "tools" / "book" / "cheatsheet.html").read_text(encoding="utf-8")
+    names = set(re.findall(r"\bL\.([A-Za-z_]\w*)", sheet))
+    assert len(names) >= 15 and not [n for n in names if not hasattr(L, n)], names
+    checks = set(re.findall(r"diagnostics\.(\w+)", sheet))
+    assert len(checks) == 4 and all(hasattr(diagnostics, n) for n in checks), checks
+    assert hasattr(interop, "from_torch") and hasattr(interop, "to_torch")
+    D, H = 3, 5
+    count = {k: sum(p.size for p in layer.params.values()) for k, layer in
+             (("lstm", L.LSTM(D, H)), ("gru", L.GRU(D, H)))}
+    assert count == {"lstm": 4 * H * (D + H + 1), "gru": 3 * H * (D + H + 1) + H}, count
+    assert "$4H(D + H + 1)$" in sheet and "$3H(D + H + 1) + H$" in sheet

@@ -297,8 +297,13 @@ def jupyter_book(src, out, builder):
 
 # ------------------------------------------------------------------ PDFs
 
+# A4 less the margins below, in CSS pixels (96 per inch): the width a printed page lays out at
+PRINT_WIDTH = {False: round((210 - 24) / 25.4 * 96), True: round((297 - 24) / 25.4 * 96)}
+
+
 def print_pdf(browser, url, pdf, landscape=False):
-    page = browser.new_page()
+    """Print a page to A4 with Chromium, its wide equations drawn smaller to fit the paper."""
+    page = browser.new_page(viewport={"width": PRINT_WIDTH[landscape], "height": 1000})
     page.goto(url, wait_until="load")
     page.wait_for_function("document.documentElement.dataset.mathReady === 'yes'", timeout=300_000)
     page.emulate_media(media="print")
