@@ -128,8 +128,9 @@ RESIZE_PLOTS = """() => window.Plotly ? Promise.all([...document.querySelectorAl
     .map(d => window.Plotly.Plots.resize(d))) : null"""
 
 
-def open_page(browser, url, log):
-    """A page opened with every request outside the machine refused, every failure logged."""
+def open_page(browser, url, log, wait=True):
+    """A page opened with every request outside the machine refused, every failure logged
+    (`wait=False`: return once it starts loading; `ready` waits for it)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 
     origin = url.split("/", 3)[:3]
@@ -144,15 +145,41 @@ def open_page(browser, url, log):
     page.on("requestfailed", lambda req: log.append(f"request failed: {req.url} ({req.failure})"))
     page.on("response", lambda res: res.status >= 400 and log.append(f"request failed: {res.url} ({res.status})"))
     page.on("pageerror", lambda exc: log.append(f"script error: {exc}"))
-    page.goto(url, wait_until="load")
-    page.wait_for_function("document.documentElement.dataset.mathReady === 'yes'", timeout=60_000)
+    page.goto(url, wait_until="commit")
+    return ready(page) if wait else page
+
+
+def ready(page):
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.documentElement.dataset.mathReady === 'yes'", timeout=90_000)
     return page
 
 
-def check_page(browser, url):
-    """Everything a reader would see wrong on one page, as plain sentences; and its counts."""
-    log = []
-    page = open_page(browser, url, log)
+def check_pages(browser, urls, at_once=3):
+    """check_page for each address, `at_once` pages loading side by side (MathJax's typesetting
+    is most of the time); returns (problems, [facts])."""
+    problems, facts, todo = [], [], list(urls)
+    loading = []
+    while todo or loading:
+        while todo and len(loading) < at_once:
+            log = []
+            url = todo.pop(0)
+            loading.append((url, log, open_page(browser, url, log, wait=False)))
+        url, log, page = loading.pop(0)
+        found, fact = check_page(browser, url, page, log)
+        problems += found
+        facts.append(fact)
+    return problems, facts
+
+
+def check_page(browser, url, page=None, log=None):
+    """Everything a reader would see wrong on one page, as plain sentences; and its counts
+    (`page`, `log`: the page already opened by open_page, and its log)."""
+    if page is None:
+        log = []
+        page = open_page(browser, url, log)
+    else:
+        ready(page)
     facts = page.evaluate(PAGE_FACTS, False)
     text, shown = page.evaluate(PAGE_TEXT)
     page.set_viewport_size({"width": PRINT_WIDTH, "height": 1000})
@@ -242,12 +269,8 @@ def test_every_page_reads_clean(book, browser):
     html, site, times = book
     pages = sorted(html.glob("[0-9][0-9]_*.html"))
     assert len(pages) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    problems, maths, plots = [], 0, 0
-    for page in [html / "index.html", html / "search.html", *pages]:
-        found, facts = check_page(browser, site.url(page.name))
-        problems += found
-        maths += facts["maths"]
-        plots += facts["plots"]
+    problems, facts = check_pages(browser, [site.url(p.name) for p in [html / "index.html", html / "search.html", *pages]])
+    maths = sum(f["maths"] for f in facts)
     assert not problems, "\n".join(problems)
     assert maths > 500, f"only {maths} typeset equations in the book"
     assert times.get("html", 0) < 300, f"the website took {times['html']:.0f} s to build"
