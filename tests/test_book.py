@@ -292,6 +292,10 @@ def test_landing_page_chapter_pages_run_links_and_titles(book):
 
 def test_widgets_become_notes_and_check_cells_stay_folded(book):
     html, _, _ = book
+    notes = [n for page in sorted(html.glob("[0-9][0-9]_*.html")) for n in re.findall(
+        r'<div class="widget-note"><p><strong>Interactive widget.</strong> (.*?)</p>', page.read_text(encoding="utf-8"))]
+    generic = [n for n in notes if n.startswith("An interactive figure:")]
+    assert len(notes) >= 10 and not generic, notes  # each note says what its widget does
     text = (html / "02_gates.html").read_text(encoding="utf-8")
     assert "Interactive widget." in text and "VBox(" not in text
     checks = re.findall(r'<div class="cell [^"]*tag_check[^"]*"', text)

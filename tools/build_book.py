@@ -53,19 +53,76 @@ MATHJAX_PARTS = re.compile(r"^package/(LICENSE|es5/(tex-chtml\.js|a11y/|ui/|adap
 
 # ------------------------------------------------------------------ notebook -> book page
 
+def control_labels(func):
+    """The labels of a widget's controls, read from its code: slider("label", ...) and
+    description="label" of the ipywidgets it builds."""
+    labels = []
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        if name == "slider" and node.args and isinstance(node.args[0], ast.Constant):
+            labels.append(str(node.args[0].value))
+        labels += [str(k.value.value) for k in node.keywords
+                   if k.arg == "description" and isinstance(k.value, ast.Constant) and k.value.value]
+    return list(dict.fromkeys(labels))
+
+
 def widget_docs():
-    """Map a widget function's name (anything in lstm_lib/course ending in `_widget`) to the first
-    paragraph of its docstring."""
+    """{(module, name): what it does} for each widget function (a name ending in `_widget`) in
+    lstm_lib/course: the first paragraph of its docstring, else the labels of its controls."""
     docs = {}
     for path in sorted(COURSE_CODE.rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name.endswith("_widget") and ast.get_docstring(node):
-                docs.setdefault(node.name, " ".join(ast.get_docstring(node).split("\n\n")[0].split()))
+        for node in tree.body:
+            if not (isinstance(node, ast.FunctionDef) and node.name.endswith("_widget")):
+                continue
+            doc = ast.get_docstring(node)
+            if doc:
+                what = " ".join(doc.split("\n\n")[0].split()).replace(" -> ", " → ")
+            elif control_labels(node):
+                what = f"Controls: {', '.join(control_labels(node))}; moving them redraws the figure above."
+            else:
+                continue
+            docs[(module, node.name)] = what
     return docs
+
+
+def notebook_names(nb):
+    """{name in the notebook: (module, attribute or None)} from its imports."""
+    names = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+            elif isinstance(node, ast.Import):
+                names.update({a.asname or a.name: (a.name, None) for a in node.names})
+    return names
+
+
+def widget_what(source, docs, names):
+    """What the widget a cell makes does, from the function the cell calls."""
+    for prefix, func in reversed(re.findall(r"(?:([A-Za-z_]\w*)\.)?([A-Za-z_]\w*_widget)\s*\(", source)):
+        module, attr = names.get(prefix or func, (None, None))
+        keys = [(f"{module}.{attr}", func), (module, func)] if prefix else [(module, attr)]
+        for key in keys:
+            if key in docs:
+                return docs[key]
+        same = [what for (_, name), what in docs.items() if name == func]
+        if len(same) == 1:
+            return same[0]
+    return None
 
 
 def run_here(notebook):
@@ -74,10 +131,9 @@ def run_here(notebook):
     return from_colab, f"jupyter lab notebooks/{notebook}"
 
 
-def widget_note(source, docs, notebook, colab):
+def widget_note(source, docs, notebook, colab, names=None):
     """The note that stands where a widget was: what it does, and where to run it."""
-    names = re.findall(r"([A-Za-z_]\w*)\s*\(", source)
-    what = next((docs[n] for n in reversed(names) if n in docs), None)
+    what = widget_what(source, docs, names or {})
     if what is None:
         what = "An interactive figure: its controls redraw the figure above with new values."
     _, lab = run_here(notebook)
@@ -170,6 +226,7 @@ def convert(nb, name, docs):
     nb.setdefault("metadata", {}).pop("widgets", None)
     colab, _ = run_here(name)
     plots, linked = 0, False
+    names = notebook_names(nb)
     for cell in nb["cells"]:
         cell.setdefault("metadata", {})
         if cell["cell_type"] == "markdown":
@@ -189,7 +246,7 @@ def convert(nb, name, docs):
             data = out.get("data", {})
             if WIDGET_VIEW in data:
                 outputs.append({"output_type": "display_data", "metadata": {},
-                                "data": {"text/html": widget_note(source, docs, name, colab)}})
+                                "data": {"text/html": widget_note(source, docs, name, colab, names)}})
             elif PLOTLY in data:
                 plots += 1
                 outputs.append({"output_type": "display_data", "metadata": {}, "data": {
