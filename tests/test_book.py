@@ -30,7 +30,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = pathlib.Path(__file__).resolve().parent / "book_fixtures"
 BOOK_DEPS = ("jupyter_book", "myst_nb", "sphinx_book_theme")
 MISSING_DEPS = [m for m in BOOK_DEPS if importlib.util.find_spec(m) is None]
-pytestmark = pytest.mark.skipif(
+needs_book = pytest.mark.skipif(
     bool(MISSING_DEPS), reason=f"the book's packages are not installed ({', '.join(MISSING_DEPS)}): "
                                "pip install -r requirements-book.txt")
 
@@ -265,6 +265,7 @@ def small_book(tmp_path_factory, browser):
     site.close()
 
 
+@needs_book
 def test_every_page_reads_clean(book, browser):
     html, site, times = book
     pages = sorted(html.glob("[0-9][0-9]_*.html"))
@@ -276,6 +277,7 @@ def test_every_page_reads_clean(book, browser):
     assert times.get("html", 0) < 300, f"the website took {times['html']:.0f} s to build"
 
 
+@needs_book
 def test_landing_page_chapter_pages_run_links_and_titles(book):
     html, _, _ = book
     target = re.search(r'url=([^"]+)"', (html / "index.html").read_text(encoding="utf-8")).group(1)
@@ -290,6 +292,7 @@ def test_landing_page_chapter_pages_run_links_and_titles(book):
     assert [t.split(".")[0] for t in titles[1:]] == [str(n) for n in range(1, len(titles))], titles
 
 
+@needs_book
 def test_widgets_become_notes_and_check_cells_stay_folded(book):
     html, _, _ = book
     notes = [n for page in sorted(html.glob("[0-9][0-9]_*.html")) for n in re.findall(
@@ -303,6 +306,7 @@ def test_widgets_become_notes_and_check_cells_stay_folded(book):
     assert all("tag_hide-input" in c for c in checks), checks
 
 
+@needs_book
 def test_search_finds_the_forget_gate(book, browser):
     _, site, _ = book
     log = []
@@ -314,6 +318,7 @@ def test_search_finds_the_forget_gate(book, browser):
     assert hits >= 5 and not log, (hits, log)
 
 
+@needs_book
 def test_dark_mode_toggles(book, browser):
     _, site, _ = book
     shots = os.environ.get("BOOK_SHOTS")
@@ -324,6 +329,7 @@ def test_dark_mode_toggles(book, browser):
     assert theme == "dark" and light != dark and not log, (light, dark, theme, log)
 
 
+@needs_book
 def test_the_checker_names_each_planted_fault(small_book, browser):
     _, out, site = small_book
     html = out / "html"
@@ -352,6 +358,7 @@ def test_the_checker_names_each_planted_fault(small_book, browser):
     assert "plotly.min.js" in text and "plotly figure not drawn" in text, text
 
 
+@needs_book
 def test_pdfs_of_the_small_book(small_book):
     builder, out, _ = small_book
     assert builder.pdf_pages(out / "course.pdf") >= 2
