@@ -365,7 +365,11 @@ def print_pdf(browser, url, pdf, landscape=False):
     page.wait_for_function("document.documentElement.dataset.mathReady === 'yes'", timeout=300_000)
     page.emulate_media(media="print")
     page.evaluate("window.bookFitMath(true)")
+    numbers = not landscape  # the course's pages are numbered; the one-page cheat sheet is not
     page.pdf(path=str(pdf), format="A4", landscape=landscape, print_background=True,
+             display_header_footer=numbers, header_template="<span></span>",
+             footer_template=('<div style="width:100%; font-size:8px; text-align:center; color:#666">'
+                              'LSTM from Scratch · <span class="pageNumber"></span></div>'),
              margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
     page.close()
 
