@@ -18,12 +18,15 @@ def slider(description, min, max, step, value, integer=False, fmt=None):
     return cls(**kwargs)
 
 
-def show_figure(fig):
-    """Display a matplotlib figure once (as a PNG) and close it, so it is not drawn twice."""
+def show_figure(fig, alt=None):
+    """Display a matplotlib figure once (as a PNG) and close it, so it is not drawn twice.
+
+    `alt`: one sentence saying what the figure shows; stored in the output's metadata, where
+    the book (tools/build_book.py) takes it as the image's alt text. nbval ignores it."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    display(fig)
+    display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
     plt.close(fig)
 
 
