@@ -5,9 +5,9 @@ import IPython.display
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from lstm_lib.course.widgets import show_figure  # noqa: E402
+from lstm_lib.course.widgets import show_figure
 
 
 def test_alt_text_goes_into_the_png_metadata_and_the_figure_is_closed():
