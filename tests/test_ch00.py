@@ -154,7 +154,7 @@ def test_report_names_what_cannot_run_without_torch():
     text = str(no_torch)
     assert "every chapter" not in text and "ready, except" in text
     assert "chapter 05, section 5, needs torch" in text
-    for chapter, sections, pkg, what in environment.OPTIONAL_PARTS:
+    for chapter, _sections, pkg, what in environment.OPTIONAL_PARTS:
         assert (f"chapter {chapter}" in text and what in text) == (pkg == "torch")
     assert set(environment.USED_FOR) == set(environment.OPTIONAL)
 

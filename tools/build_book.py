@@ -127,7 +127,9 @@ def widget_what(source, docs, names):
 
 def run_here(notebook):
     """Where to run a chapter: Colab (the badge's address) and JupyterLab (the command)."""
-    from_colab = f"https://colab.research.google.com/github/lstm-from-scratch/lstm-from-scratch/blob/main/notebooks/{notebook}"
+    from lstm_lib.course import colab_url
+
+    from_colab = colab_url(notebook.removesuffix(".ipynb"))
     return from_colab, f"jupyter lab notebooks/{notebook}"
 
 
