@@ -150,6 +150,9 @@ def variant_summary(task="reset", label="vanilla", seq=0):
 
 
 def variant_widget(task="reset", label="vanilla"):
+    """Pick a task, a variant and a held-out sequence: the figure redraws that variant's gates,
+    the cell state of its memory unit and the largest cell state of any unit step by step, and
+    the readout says how close its output comes to the target."""
     import ipywidgets as w
 
     from . import interact, slider
