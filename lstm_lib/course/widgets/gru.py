@@ -81,6 +81,8 @@ def plot_update_gate(z_bias=3.0, steps=60, pulse_at=PULSE_AT):
 
 
 def update_gate_widget():
+    """Move the update-gate bias b_z: the closer z sits to 1, the longer the GRU's state keeps what
+    the pulse wrote, and the readout gives the share left after the steps chosen."""
     from . import interact, slider
 
     return interact(plot_update_gate, update_gate_summary,
