@@ -87,7 +87,11 @@ def temperature_summary(logits, chars, temperature=1.0, sample_text=None):
 
 
 def temperature_widget(logits, chars, generate=None, k=12):
-    """Slider for the temperature; `generate(temperature) -> str` (optional) adds a sample."""
+    """Move the temperature: a low one piles the probability onto the likeliest next character (at
+    0, all of it), a high one spreads it out, and the order of the bars never changes. The readout
+    adds a sample written at that temperature.
+
+    `generate(temperature) -> str` (optional) makes the sample; `k`: how many characters to draw."""
     from . import interact, slider
 
     def summary(temperature):
