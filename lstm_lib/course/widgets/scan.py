@@ -122,6 +122,9 @@ def plot_tree(T=16, method="blelloch", log2_P=2, seed=0):
 
 
 def tree_widget():
+    """Change the length T, the scan and the number of processors P: the figure draws that scan's
+    combines level by level, and the readout gives its work, its depth and the rounds it needs on
+    P processors, against the loop's T."""
     import ipywidgets as w
 
     from . import interact, slider
@@ -208,6 +211,9 @@ def plot_speed(log2_T=10, size=0, study=None):
 
 
 def speed_widget():
+    """Pick a sequence length and a size: the readout gives the stored forward-pass times of the
+    loop, the parallel scans, the log-space form and the LSTM layer at that length, and says
+    whether the best scan or the loop is faster there."""
     import ipywidgets as w
 
     from . import interact, slider
@@ -277,6 +283,9 @@ def plot_gate(gate=0.5, T=2000):
 
 
 def gate_widget():
+    """Move the gate a and the length T: the closer a is to 1, the later the linear-space closed
+    form overflows (near 1 it stays finite over the steps shown), while the log-space form stays
+    on the loop's curve at every step."""
     from . import interact, slider
 
     return interact(plot_gate, gate_summary,
