@@ -5,6 +5,7 @@ import numpy as np
 
 from ...activations import sigmoid
 from ..selfcheck import Mistake, call, close, expect_array, expect_close, expect_finite, self_check
+from . import mistakes as mistaken
 
 
 def _kept(bias, steps):
@@ -51,35 +52,20 @@ def _step_case():
     return x, h_prev, c_prev, W_x, W_h, b
 
 
-def _step_from_blocks(zi, zf, zg, zo, c_prev, cand=np.tanh, gate=sigmoid):
-    i, f, g, o = gate(zi), gate(zf), cand(zg), gate(zo)
-    c = f * c_prev + i * g
-    return o * np.tanh(c), c
-
-
 def _step_mistakes(x, h_prev, c_prev, W_x, W_h, b):
     """(h, c) of typical wrong steps, each with the message that names the mistake."""
-    H = h_prev.shape[1]
-    z = x @ W_x + h_prev @ W_h + b
-    blk = [z[:, k * H:(k + 1) * H] for k in range(4)]
-    i, f, g, o = sigmoid(blk[0]), sigmoid(blk[1]), np.tanh(blk[2]), sigmoid(blk[3])
-    c = f * c_prev + i * g
-    yield (o * c, c), "h = o * c: the output squashes the cell first, h = o * tanh(c)"
-    yield (np.tanh(o * c), c), "h = tanh(o * c): the tanh goes on the cell only, h = o * tanh(c)"
-    yield (o * np.tanh(c_prev), c), "h uses the old cell c_prev: use the new one, h = o * tanh(c)"
-    c_no_i = f * c_prev + g
-    yield (o * np.tanh(c_no_i), c_no_i), "the candidate is added in full: multiply it by the input gate, i * g"
-    c_no_f = c_prev + i * g
-    yield (o * np.tanh(c_no_f), c_no_f), "the old cell is kept in full: multiply it by the forget gate, f * c_prev"
-    yield _step_from_blocks(*blk, c_prev, cand=sigmoid), ("the candidate g went through the sigmoid: it uses "
-                                                          "tanh, so it can be negative")
-    yield _step_from_blocks(*blk, c_prev, gate=np.tanh), "the gates went through tanh: i, f and o use the sigmoid"
-    z_no_h = x @ W_x + b
-    yield (_step_from_blocks(*[z_no_h[:, k * H:(k + 1) * H] for k in range(4)], c_prev),
-           "the previous output is missing: z = x @ W_x + h_prev @ W_h + b")
-    z_no_b = x @ W_x + h_prev @ W_h
-    yield (_step_from_blocks(*[z_no_b[:, k * H:(k + 1) * H] for k in range(4)], c_prev),
-           "the bias b is missing: z = x @ W_x + h_prev @ W_h + b")
+    params = {"W_x": W_x, "W_h": W_h, "b": b}
+    for mistake, message in (
+            ("h_no_tanh", "h = o * c: the output squashes the cell first, h = o * tanh(c)"),
+            ("h_tanh_outside", "h = tanh(o * c): the tanh goes on the cell only, h = o * tanh(c)"),
+            ("h_old_cell", "h uses the old cell c_prev: use the new one, h = o * tanh(c)"),
+            ("no_input_gate", "the candidate is added in full: multiply it by the input gate, i * g"),
+            ("no_forget_gate", "the old cell is kept in full: multiply it by the forget gate, f * c_prev"),
+            ("candidate_sigmoid", "the candidate g went through the sigmoid: it uses tanh, so it can be negative"),
+            ("gates_tanh", "the gates went through tanh: i, f and o use the sigmoid"),
+            ("no_h", "the previous output is missing: z = x @ W_x + h_prev @ W_h + b"),
+            ("no_bias", "the bias b is missing: z = x @ W_x + h_prev @ W_h + b")):
+        yield mistaken.lstm_step(x, h_prev, c_prev, params, mistake=mistake), message
 
 
 @self_check("your step gives the same h and c as L.cells.lstm_step: gates i, f, g, o from one product")
@@ -109,9 +95,9 @@ def check_lstm_step(lstm_step):
     if close(h, want_h) and close(c, want_c):
         return
     z = x @ W_x + h_prev @ W_h + b
-    blocks = [z[:, k * H:(k + 1) * H] for k in range(4)]
     for order in itertools.permutations(range(4)):
-        if order != (0, 1, 2, 3) and close(c, _step_from_blocks(*(blocks[k] for k in order), c_prev)[1]):
+        read = "".join("ifgo"[order.index(k)] for k in range(4))  # the gate read from block k
+        if order != (0, 1, 2, 3) and close(c, mistaken.step_from_z(z, c_prev, order=read)[1]):
             wrong = [f"the {_GATE_NAMES[g]} from block {k}" for g, k in enumerate(order) if g != k]
             raise Mistake("the blocks are in the wrong order: you took " + ", ".join(wrong)
                           + ". PyTorch's order is i, f, g, o: block k is columns k*H:(k+1)*H")

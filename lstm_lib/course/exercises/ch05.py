@@ -7,6 +7,7 @@ import numpy as np
 from ...activations import sigmoid
 from ...cells import lstm_step
 from ..selfcheck import Mistake, expect_array, expect_finite, expect_shape, self_check
+from . import mistakes as mistaken
 
 
 def _case(seed=5, B=3, I=2, H=4):
@@ -18,14 +19,13 @@ def _case(seed=5, B=3, I=2, H=4):
 
 
 def _step_with(x, h, c, W_x, W_h, b, order="ifgo", g_act=np.tanh, use_o=True, use_tanh_c=True):
-    H = h.shape[1]
-    z = x @ W_x + h @ W_h + b
-    blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-    i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
-    g = g_act(blocks["g"])
-    c_new = f * c + i * g
-    tc = np.tanh(c_new) if use_tanh_c else c_new
-    return (o * tc if use_o else tc), c_new
+    """The step with the slips this chapter's checker names, planted by the shared mistaken step."""
+    mistake = tuple(name for name, planted in (("candidate_sigmoid", g_act is sigmoid),
+                                               ("h_no_output_gate", not use_o),
+                                               ("h_no_tanh", not use_tanh_c)) if planted)
+    if g_act not in (np.tanh, sigmoid):
+        raise ValueError("g_act is np.tanh (right) or sigmoid (the slip)")
+    return mistaken.lstm_step(x, h, c, {"W_x": W_x, "W_h": W_h, "b": b}, order=order, mistake=mistake)
 
 
 WRONG_ORDERS = ["".join(p) for p in itertools.permutations("ifgo") if "".join(p) != "ifgo"]
@@ -189,10 +189,7 @@ def _layer_with(x, W_x, W_h, b, order="ifgo", layout="right", bias=1, carry=True
         if not carry:
             h, c = np.zeros((B, H)), np.zeros((B, H))
         z = (P[t] if layout == "TB" else P[:, t]) + h @ W_h + (b if bias == 2 else 0)
-        blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-        i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), np.tanh(blocks["g"])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        h, c = mistaken.step_from_z(z, c, order=order)
         hs[:, t] = h
     return hs, (h, c)
 

@@ -4,6 +4,7 @@ import numpy as np
 from ...activations import sigmoid
 from ...lstm import LSTM
 from ..selfcheck import Mistake, call, expect_close, self_check
+from . import mistakes as mistaken
 
 # --- exercise 1: one tanh call for all four gates ------------------------------------------------
 
@@ -154,16 +155,14 @@ def exercise_stream_inputs():
 
 def _reference_step(x_t, h, c, W, gates="ifgo", order="hx1", keep_c=True, tanh_c=True,
                     g_act=np.tanh):
-    """A streaming step, with the usual mistakes as options."""
-    H = h.shape[1]
-    parts = {"h": h, "x": x_t, "1": np.ones((h.shape[0], 1))}
-    row = np.concatenate([parts[k] for k in order], axis=1)
-    z = row @ W
-    blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(gates)}
-    i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
-    g = g_act(blocks["g"])
-    c = (f * c if keep_c else 0) + i * g
-    return o * (np.tanh(c) if tanh_c else c), c
+    """A streaming step, with the usual mistakes as options (the shared mistaken step)."""
+    if order not in ("hx1", "xh1") or g_act not in (np.tanh, sigmoid):
+        raise ValueError("order is 'hx1' (right) or 'xh1'; g_act is np.tanh (right) or sigmoid")
+    mistake = tuple(name for name, planted in (("x_before_h", order == "xh1"),
+                                               ("candidate_sigmoid", g_act is sigmoid),
+                                               ("cell_not_kept", not keep_c),
+                                               ("h_no_tanh", not tanh_c)) if planted)
+    return mistaken.lstm_step(x_t, h, c, {"W": W}, order=gates, mistake=mistake)
 
 
 def _run(x, W, **mistakes):

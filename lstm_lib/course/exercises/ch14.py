@@ -7,6 +7,7 @@ from ...activations import sigmoid
 from ...variants import CIFGLSTM, VariantLSTM, variant_gates_backward, variant_step
 from ..selfcheck import Mistake, call, expect_array, expect_finite, expect_shape, self_check
 from ..variant_study import reset_sum_stream
+from . import mistakes as mistaken
 
 NAMES = ("dx", "dh_prev", "dc_prev", "dW_x", "dW_h", "db")
 
@@ -34,20 +35,14 @@ def _reference(args, grads, **wrong):
 def _forward_variants(args):
     """The CIFG forward with the usual mistakes, to recognise them: name -> (h, c)."""
     x, h_prev, c_prev, W_x, W_h, b = args
-    H = h_prev.shape[1]
-    z = x @ W_x + h_prev @ W_h + b
-    f, g, o = sigmoid(z[:, :H]), np.tanh(z[:, H:2 * H]), sigmoid(z[:, 2 * H:])
-    out = {}
-    c = f * c_prev + f * g
-    out["i = f: the input gate is 1 - f, not f"] = (o * np.tanh(c), c)
-    c = f * c_prev + g
-    out["the candidate is written in full (i = 1): multiply it by i = 1 - f"] = (o * np.tanh(c), c)
-    c = (1 - f) * c_prev + f * g
-    out["f and 1 - f are swapped: the old cell is kept by f, the candidate written by 1 - f"] = (
-        o * np.tanh(c), c)
-    c = f * c_prev + (1 - f) * g
-    out["h is o * c: the output activation tanh(c) is missing"] = (o * c, c)
-    return out
+    params = {"W_x": W_x, "W_h": W_h, "b": b}
+    return {message: mistaken.lstm_step(x, h_prev, c_prev, params, order="fgo", mistake=mistake)
+            for mistake, message in (
+                ("input_is_forget", "i = f: the input gate is 1 - f, not f"),
+                ("no_input_gate", "the candidate is written in full (i = 1): multiply it by i = 1 - f"),
+                ("coupling_swapped", ("f and 1 - f are swapped: the old cell is kept by f, the candidate "
+                                      "written by 1 - f")),
+                ("h_no_tanh", "h is o * c: the output activation tanh(c) is missing"))}
 
 
 @self_check("your CIFG step matches lstm_lib.variants.CIFGLSTM forward and backward.")
