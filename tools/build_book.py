@@ -430,7 +430,7 @@ def site(src, out, builder, name):
 
 def build(out, pdf=True, notebooks=NOTEBOOKS, quiet=False, browser=None):
     """Build the book into `out`; returns {step: seconds}."""
-    out = pathlib.Path(out)
+    out = pathlib.Path(out).resolve()  # absolute: the PDFs are printed from file:// addresses
     times, start = {}, time.time()
     src = out / "src"
     names = write_source(src, notebooks)
