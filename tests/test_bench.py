@@ -35,7 +35,7 @@ def test_the_harness_measures_a_planted_2x_slowdown_as_about_2x():
              timing.Side("twice", "lstm_lib.contestants:lstm_lib_step", {**SMALL, "repeat": 2})]
     res = timing.rounds_alone(sides, rounds=7, seconds=0.1, clock="cpu", threads=1)
     ratio = float(np.median(np.array(res["times"]["twice"]) / np.array(res["times"]["once"])))
-    assert 1.5 < ratio < 3.0, (ratio, res["times"])
+    assert 1.5 < ratio < 2.6, (ratio, res["times"])  # a 1x or a 3x falls outside
     assert all(len(v) == 7 for v in res["times"].values())
     assert res["info"]["once"]["threads"]["blas"]["threads"] == 1
 
